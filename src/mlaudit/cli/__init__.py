@@ -1,0 +1,53 @@
+"""The ``mlaudit`` command line: a thin shell over :mod:`mlaudit` (parse, call, present).
+
+Exit codes: 0 ok · 1 checks ran and something failed · 2 bad usage or input ·
+3 integrity failure · 4 permission denied. The mapping from errors to codes lives in
+:func:`main` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mlaudit.cli import check as _check
+from mlaudit.cli import ledger as _ledger
+from mlaudit.cli import stats as _stats
+from mlaudit.cli import workspace as _workspace
+from mlaudit.cli._common import err
+from mlaudit.errors import MLAuditError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mlaudit",
+    help="Audit machine-learning models: data, drift, fairness, lineage, risk, and a signed ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_workspace.register(app)
+_ledger.register(app)
+_stats.register(app)
+_check.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a script, exits with) the documented exit code."""
+    try:
+        app(args=argv, prog_name="mlaudit")  # standalone: usage errors exit 2 via SystemExit
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except MLAuditError as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, markup=True, highlight=False)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        code = 130
+    if argv is None:
+        sys.exit(code)
+    return code

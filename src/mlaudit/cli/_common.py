@@ -1,0 +1,49 @@
+"""Shared pieces of the CLI: the workspace option, JSON output, the console on stderr."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+
+__all__ = ["JsonOpt", "WorkspaceOpt", "err", "print_json", "show_progress"]
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+WorkspaceOpt = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    envvar="MLAUDIT_WORKSPACE",
+    help="Workspace folder or database URL (default ./.mlaudit).",
+    show_default=False,
+)
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout, nothing else.")
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as JSON to stdout (numpy values and objects with ``to_dict`` allowed)."""
+    sys.stdout.write(
+        orjson.dumps(obj, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+        + "\n"
+    )
+    sys.stdout.flush()
+
+
+def show_progress(json_mode: bool) -> bool:
+    """Progress bars only on an interactive terminal and never with --json."""
+    from mlaudit.config import get_settings
+
+    return (not json_mode) and get_settings().progress and sys.stderr.isatty()

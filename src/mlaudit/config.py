@@ -1,0 +1,92 @@
+"""One settings object for the whole package.
+
+Every setting has a default and a help string and can be set with an ``MLAUDIT_*`` environment
+variable (``MLAUDIT_WORKSPACE``, ``MLAUDIT_USER``, ...). ``docs/settings.md`` is generated from
+this table by :func:`settings_markdown` and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "current_actor", "get_settings", "settings_markdown"]
+
+
+class Settings(BaseSettings):
+    """mlaudit's settings; read from ``MLAUDIT_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="MLAUDIT_", extra="ignore")
+
+    workspace: str = Field(
+        "./.mlaudit",
+        description="Workspace to open when none is given: a folder (embedded SQLite) "
+        "or a database URL such as postgresql+psycopg://user@host/db.",
+    )
+    user: str | None = Field(
+        None,
+        description="Identity recorded as the actor of every ledger event. Defaults to the "
+        "operating-system user.",
+    )
+    signing_key: str | None = Field(
+        None,
+        description="Path of the Ed25519 private key (PEM) that signs ledger checkpoints. "
+        "Defaults to <workspace>/keys/ledger.pem for folder workspaces; required for "
+        "database-URL workspaces that sign checkpoints.",
+    )
+    artifacts: str | None = Field(
+        None,
+        description="Artifact store location: a local folder or an fsspec URL (s3://bucket/prefix). "
+        "Defaults to <workspace>/artifacts for folder workspaces.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        30_000,
+        ge=0,
+        description="How long a SQLite writer waits for another writer before giving up.",
+    )
+    connect_timeout_s: int = Field(
+        10, ge=1, description="Seconds to wait for a database server before reporting it unreachable."
+    )
+    progress: bool = Field(
+        True, description="Show progress bars on a terminal (never in --json output)."
+    )
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return Settings()
+
+
+def get_settings(*, fresh: bool = False) -> Settings:
+    """The process settings (read once from the environment unless ``fresh``)."""
+    if fresh:
+        _cached.cache_clear()
+    return _cached()
+
+
+def current_actor(settings: Settings | None = None) -> str:
+    """Who is acting: ``MLAUDIT_USER`` or the operating-system user."""
+    settings = settings or Settings()
+    if settings.user:
+        return settings.user
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "unknown")
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown (the body of docs/settings.md)."""
+    lines = [
+        "| environment variable | default | what it does |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(none)" if default is None else f"`{default}`"
+        lines.append(f"| `MLAUDIT_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,190 @@
+"""Turn whatever the caller has into a ``pyarrow.Table``, mlaudit's one internal table format.
+
+Accepted: ``pyarrow.Table`` / ``RecordBatch``, pandas and polars DataFrames, NumPy arrays
+(2-D, or structured), a ``dict`` of equal-length sequences, and paths of CSV, Parquet and
+JSON Lines files. Anything else, or a file that cannot be read, is an :class:`InputError`
+that names the file (and the row or column where it can).
+
+>>> to_table({"age": [31, 45], "sex": ["F", "M"]}).num_rows
+2
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from mlaudit.errors import InputError
+
+__all__ = ["FileFormat", "TableLike", "file_format", "read_file", "to_table"]
+
+FileFormat = Literal["csv", "parquet", "jsonl"]
+TableLike = Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
+
+_SUFFIXES: dict[str, FileFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+def file_format(path: str | os.PathLike[str], explicit: str | None = None) -> FileFormat:
+    """The format of ``path`` from its suffix (``.csv.gz`` counts as csv), or ``explicit``."""
+    if explicit is not None:
+        if explicit not in ("csv", "parquet", "jsonl"):
+            raise InputError(f"unknown format {explicit!r}; use csv, parquet or jsonl")
+        return explicit  # type: ignore[return-value]
+    name = str(path).lower()
+    for comp in (".gz", ".bz2", ".zst", ".lz4"):
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    suffix = os.path.splitext(name)[1]
+    if suffix not in _SUFFIXES:
+        raise InputError(
+            "cannot tell the file format from its name",
+            path=str(path),
+            hint="name it .csv, .parquet or .jsonl, or pass the format explicitly",
+        )
+    return _SUFFIXES[suffix]
+
+
+def read_file(path: str | os.PathLike[str], *, format: str | None = None) -> pa.Table:
+    """Read one local CSV, Parquet or JSON Lines file into a table, with clear errors."""
+    p = Path(path)
+    fmt = file_format(p, format)
+    if not p.exists():
+        raise InputError("no such file", path=str(p))
+    if p.is_dir():
+        raise InputError("is a folder, not a file", path=str(p))
+    if p.stat().st_size == 0:
+        raise InputError("the file is empty (0 bytes)", path=str(p))
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(p)
+        if fmt == "jsonl":
+            import pyarrow.json as pj
+
+            return pj.read_json(p)
+        return _read_csv(p)
+    except InputError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(_arrow_message(exc), path=str(p)) from exc
+
+
+def _read_csv(p: Path) -> pa.Table:
+    import pyarrow.csv as pc
+
+    bad: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
+        return "error"
+
+    delimiter = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+    try:
+        return pc.read_csv(
+            p,
+            parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+        )
+    except pa.ArrowInvalid as exc:
+        if bad:
+            number, what = bad[0]
+            raise InputError(f"ragged row: {what}", path=str(p), row=number) from exc
+        if "Empty CSV file" in str(exc):
+            raise InputError("the file has no header and no rows", path=str(p)) from exc
+        raise
+
+
+def _arrow_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text or "UTF-8" in text:
+        return f"the file is not valid UTF-8 text ({text}); re-encode it as UTF-8"
+    return f"cannot read the file: {text}"
+
+
+def to_table(data: TableLike, *, format: str | None = None) -> pa.Table:
+    """Convert ``data`` to a ``pyarrow.Table`` (see the module docstring for what is accepted)."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, (str, os.PathLike)):
+        return read_file(data, format=format)
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return _from_pandas(data)
+    if module == "polars":
+        if hasattr(data, "collect"):  # LazyFrame
+            data = data.collect()
+        return data.to_arrow()
+    if module == "pyspark":
+        raise InputError(
+            "Spark DataFrames are handled by the Spark engine",
+            hint="install mlaudit[spark] and pass engine='spark'",
+        )
+    if isinstance(data, np.ndarray):
+        return _from_numpy(data)
+    if isinstance(data, Mapping):
+        return _from_mapping(data)
+    raise InputError(
+        f"cannot use a {type(data).__name__} as a table",
+        hint="pass a pyarrow Table, pandas or polars DataFrame, NumPy array, dict of lists or a file path",
+    )
+
+
+def _from_pandas(df: Any) -> pa.Table:
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        column = _column_in_message(str(exc), [str(c) for c in df.columns])
+        raise InputError(f"mixed or unsupported values: {exc}", column=column) from exc
+
+
+def _from_numpy(arr: np.ndarray) -> pa.Table:
+    if arr.dtype.names:  # structured array: one column per field
+        return pa.table({name: arr[name] for name in arr.dtype.names})
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise InputError(f"a NumPy array must be 1-D or 2-D, not {arr.ndim}-D")
+    return pa.table({f"x{i}": arr[:, i] for i in range(arr.shape[1])})
+
+
+def _from_mapping(data: Mapping[Any, Any]) -> pa.Table:
+    lengths = {str(k): len(v) for k, v in data.items() if isinstance(v, (Sequence, np.ndarray, pa.Array))}
+    if len(lengths) != len(data):
+        missing = [str(k) for k in data if str(k) not in lengths]
+        raise InputError("each value of the dict must be a sequence", column=missing[0])
+    if len(set(lengths.values())) > 1:
+        first = next(iter(lengths.values()))
+        odd = next(k for k, n in lengths.items() if n != first)
+        raise InputError(
+            f"columns have different lengths ({lengths[odd]} here, {first} in the first column)",
+            column=odd,
+        )
+    columns = {}
+    for key, values in data.items():
+        try:
+            columns[str(key)] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InputError(f"mixed or unsupported values: {exc}", column=str(key)) from exc
+    return pa.table(columns)
+
+
+def _column_in_message(message: str, columns: list[str]) -> str | None:
+    for name in columns:
+        if f"'{name}'" in message or f"column {name}" in message:
+            return name
+    return None

@@ -1,0 +1,235 @@
+"""The audit ledger: an append-only, hash-chained record of every change in a workspace.
+
+Each event is ``(seq, ts, actor, action, subject, payload, prev_hash, hash)`` with
+``hash = SHA-256(prev_hash ‖ canonical(seq, ts, actor, action, subject, payload))``, where
+``canonical`` is the UTF-8 JSON array ``[seq,"ts","actor","action","subject",payload]`` with no
+whitespace and ``payload`` itself canonical JSON (sorted keys, no whitespace). Event hashes are
+also the leaves of an RFC 6962 Merkle tree whose perfect subtrees are stored
+(``ledger_nodes``), so inclusion and consistency proofs cost O(log n) reads; signed
+checkpoints over that tree live in ``store/checkpoints.py``.
+
+There is one write path: :func:`append` runs inside the caller's transaction, so a change and
+its event commit together or not at all. Writers serialise on the ``ledger_head`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlaudit.errors import InputError, IntegrityError
+from mlaudit.store import merkle
+from mlaudit.store.tables import ledger_events, ledger_head, ledger_nodes
+
+__all__ = [
+    "GENESIS_PREV",
+    "Event",
+    "append",
+    "canonical_payload",
+    "event_hash",
+    "events",
+    "head",
+    "init_head",
+    "load_nodes",
+    "utc_now",
+]
+
+GENESIS_PREV = "0" * 64
+
+
+@dataclass(frozen=True)
+class Event:
+    """One ledger event as stored."""
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    subject: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def data(self) -> Any:
+        """The payload parsed from its canonical JSON text."""
+        return orjson.loads(self.payload)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "payload": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO 8601 with microseconds and a ``Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """Canonical JSON text of ``payload``: sorted keys, no whitespace, UTF-8, no NaN."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError as exc:
+        raise InputError(f"ledger payload is not JSON-serialisable: {exc}") from exc
+
+
+def event_bytes(seq: int, ts: str, actor: str, action: str, subject: str, payload: str) -> bytes:
+    head_part = orjson.dumps([seq, ts, actor, action, subject])
+    return head_part[:-1] + b"," + payload.encode("utf-8") + b"]"
+
+
+def event_hash(
+    prev_hash: str, seq: int, ts: str, actor: str, action: str, subject: str, payload: str
+) -> str:
+    """The chain hash of one event (hex)."""
+    digest = hashlib.sha256(bytes.fromhex(prev_hash))
+    digest.update(event_bytes(seq, ts, actor, action, subject, payload))
+    return digest.hexdigest()
+
+
+def init_head(conn: Connection) -> None:
+    """Create the head row of an empty ledger (inside the workspace-creating transaction)."""
+    conn.execute(sa.insert(ledger_head).values(id=1, size=0, hash=GENESIS_PREV))
+
+
+def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
+    """``(size, last_hash)`` of the ledger; ``lock`` holds the head row until commit."""
+    query = sa.select(ledger_head.c.size, ledger_head.c.hash).where(ledger_head.c.id == 1)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).one_or_none()
+    if row is None:
+        raise IntegrityError("the ledger head row is missing", seq=0)
+    return int(row.size), str(row.hash)
+
+
+def load_nodes(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Fetch stored tree nodes ``{(level, idx): hash}`` in as few queries as possible."""
+    found: dict[tuple[int, int], bytes] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        query = sa.select(ledger_nodes.c.level, ledger_nodes.c.idx, ledger_nodes.c.hash).where(
+            sa.tuple_(ledger_nodes.c.level, ledger_nodes.c.idx).in_(chunk)
+        )
+        for level, idx, value in conn.execute(query):
+            found[(int(level), int(idx))] = bytes(value)
+    return found
+
+
+def _frontier(conn: Connection, size: int) -> merkle.Frontier:
+    wanted = set(merkle.perfect_subtrees(0, size)) if size else set()
+    nodes = load_nodes(conn, wanted)
+    missing = wanted - nodes.keys()
+    if missing:
+        level, idx = min(missing)
+        raise IntegrityError(
+            f"ledger tree node (level {level}, index {idx}) is missing",
+            seq=idx << level,
+            hint="run `mlaudit ledger verify` to see what else is damaged",
+        )
+    return merkle.Frontier.load(size, lambda level, idx: nodes[(level, idx)])
+
+
+def append(
+    conn: Connection,
+    entries: Sequence[tuple[str, str, str, Mapping[str, Any]]],
+    *,
+    ts: str | None = None,
+) -> list[Event]:
+    """Append ``(actor, action, subject, payload)`` entries in the caller's transaction.
+
+    Locks the head row first, so concurrent writers on PostgreSQL queue up and the chain stays
+    one gap-free chain; on SQLite the caller's ``BEGIN IMMEDIATE`` gives the same guarantee.
+    """
+    if not entries:
+        return []
+    size, prev = head(conn, lock=True)
+    when = ts or utc_now()
+    frontier = _frontier(conn, size)
+    made: list[Event] = []
+    for offset, (actor, action, subject, payload) in enumerate(entries):
+        _check_field("actor", actor)
+        _check_field("action", action)
+        text = canonical_payload(payload)
+        seq = size + offset
+        digest = event_hash(prev, seq, when, actor, action, subject, text)
+        made.append(Event(seq, when, actor, action, subject, text, prev, digest))
+        prev = digest
+    new_nodes = frontier.extend(merkle.leaf_hash(bytes.fromhex(e.hash)) for e in made)
+    conn.execute(
+        sa.insert(ledger_events),
+        [
+            {
+                "seq": e.seq,
+                "ts": e.ts,
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "payload": e.payload,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in made
+        ],
+    )
+    conn.execute(
+        sa.insert(ledger_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in new_nodes]
+    )
+    conn.execute(
+        sa.update(ledger_head)
+        .where(ledger_head.c.id == 1)
+        .values(size=size + len(made), hash=made[-1].hash)
+    )
+    return made
+
+
+def _check_field(name: str, value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"ledger event {name} must be a non-empty string, not {value!r}")
+
+
+def events(
+    conn: Connection,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> Iterator[Event]:
+    """Stored events, filtered; ``action`` ending in ``.`` or ``*`` matches a prefix."""
+    query = sa.select(ledger_events).where(ledger_events.c.seq >= start)
+    if stop is not None:
+        query = query.where(ledger_events.c.seq < stop)
+    if action:
+        if action.endswith(("*", ".")):
+            query = query.where(ledger_events.c.action.startswith(action.rstrip("*")))
+        else:
+            query = query.where(ledger_events.c.action == action)
+    if subject:
+        query = query.where(ledger_events.c.subject == subject)
+    query = query.order_by(ledger_events.c.seq.desc() if newest_first else ledger_events.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    for row in conn.execute(query):
+        yield Event(
+            int(row.seq), row.ts, row.actor, row.action, row.subject, row.payload,
+            row.prev_hash, row.hash,
+        )

@@ -1,0 +1,107 @@
+"""The workspace's SQL tables (SQLAlchemy Core), one metadata object for all of them.
+
+The schema is created and changed only by Alembic migrations in ``store/migrations``; this
+module describes it for queries. A test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "artifacts",
+    "ledger_checkpoints",
+    "ledger_events",
+    "ledger_head",
+    "ledger_nodes",
+    "metadata",
+    "results",
+    "workspace_meta",
+]
+
+metadata = MetaData()
+
+workspace_meta = Table(
+    "workspace_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One row (id = 1): the last appended event. Writers lock it (FOR UPDATE on PostgreSQL,
+# BEGIN IMMEDIATE on SQLite) so that concurrent appends form one gap-free chain.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+ledger_events = Table(
+    "ledger_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(128), nullable=False, index=True),
+    Column("subject", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Hashes of the perfect, aligned subtrees of the RFC 6962 tree over event hashes:
+# (level L, index i) covers events [i * 2**L, (i + 1) * 2**L). Level 0 holds leaf hashes.
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", Text, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(128), nullable=False),
+    Column("name", Text, nullable=True),
+    Column("created", String(32), nullable=False),
+    Column("erased", String(32), nullable=True),
+)
+
+# Stored outcomes of checks, drift reports and audits: JSON documents with their ledger seq.
+results = Table(
+    "results",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(64), nullable=False, index=True),
+    Column("subject", Text, nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("document", Text, nullable=False),
+)

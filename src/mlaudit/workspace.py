@@ -1,0 +1,80 @@
+"""``Workspace``: one audit store, and the small services that work on it.
+
+The facade ties the store (database, ledger, artifacts) to the computations. It is a thin
+composition: each concept has its own service module (``ws.ledger`` in ``ledger.py``, ...).
+
+>>> import mlaudit, tempfile
+>>> with mlaudit.open(tempfile.mkdtemp() + "/ws") as ws:
+...     ws.ledger.log()[0].action
+'workspace.created'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from mlaudit.config import current_actor
+from mlaudit.ledger import Ledger
+from mlaudit.store import Store, resolve
+from mlaudit.store.artifacts import ArtifactStore
+
+__all__ = ["Workspace", "open_workspace"]
+
+
+class Workspace:
+    """An open workspace. Get one with :func:`mlaudit.open`."""
+
+    def __init__(self, store: Store, actor: str) -> None:
+        self.store = store
+        self.actor = actor
+        self.ledger = Ledger(store, actor)
+
+    @property
+    def id(self) -> str:
+        return self.store.meta.workspace_id
+
+    @property
+    def location(self) -> str:
+        return self.store.location.display
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.store.artifacts
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.location} id={self.id[:8]}>"
+
+
+def open_workspace(
+    target: str | Path | None = None,
+    *,
+    create: bool = True,
+    actor: str | None = None,
+    signing_key: str | Path | None = None,
+    artifacts: str | None = None,
+) -> Workspace:
+    """Open (and by default create) the workspace at ``target``: a folder or a database URL.
+
+    ``target`` defaults to ``MLAUDIT_WORKSPACE`` or ``./.mlaudit``. A folder holds
+    ``mlaudit.db`` (SQLite), ``artifacts/`` and ``keys/``; a URL such as
+    ``postgresql+psycopg://user@host/db`` needs ``signing_key`` (or ``MLAUDIT_SIGNING_KEY``)
+    and ``artifacts`` (or ``MLAUDIT_ARTIFACTS``).
+    """
+    who = actor or current_actor()
+    location = resolve(target, signing_key=signing_key, artifacts=artifacts)
+    return Workspace(Store.open(location, create=create, actor=who), who)
