@@ -8,11 +8,23 @@ Native frame: pyarrow.Table (pyarrow.parquet.read_table). ``seconds`` = fit + co
 from __future__ import annotations
 
 import _common  # noqa: I001
+import hashlib
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 import mlaudit
 from mlaudit.stats.drift import DriftDetector
+
+
+def _source_digest() -> str:
+    """The mlaudit tree is not always committed when benchmarked: fingerprint the drift code."""
+    h = hashlib.sha256()
+    stats_dir = Path(mlaudit.__file__).parent / "stats"
+    for f in sorted(stats_dir.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def main() -> None:
@@ -31,7 +43,8 @@ def main() -> None:
     compare_secs = clk.lap()
     tests = sorted({c.test for c in report.columns})
     _common.emit(
-        "mlaudit", f"mlaudit {getattr(mlaudit, '__version__', '?')}, pyarrow {pa.__version__}",
+        "mlaudit", f"mlaudit {getattr(mlaudit, '__version__', '?')} (stats/*.py sha256 {_source_digest()}), "
+        f"pyarrow {pa.__version__}",
         drifted, load, fit_secs + compare_secs, base, fit_seconds=round(fit_secs, 4),
         compare_seconds=round(compare_secs, 4), input_mb=round(input_bytes / 2**20, 1),
         methods=tests,

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
+from mlaudit.artifacts import Artifacts
+from mlaudit.audits import Audits
 from mlaudit.config import current_actor
 from mlaudit.ledger import Ledger
 from mlaudit.store import Store, resolve
-from mlaudit.store.artifacts import ArtifactStore
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -29,6 +30,8 @@ class Workspace:
         self.store = store
         self.actor = actor
         self.ledger = Ledger(store, actor)
+        self.artifacts = Artifacts(store, actor)
+        self.audits = Audits(store, actor)
 
     @property
     def id(self) -> str:
@@ -37,10 +40,6 @@ class Workspace:
     @property
     def location(self) -> str:
         return self.store.location.display
-
-    @property
-    def artifacts(self) -> ArtifactStore:
-        return self.store.artifacts
 
     def close(self) -> None:
         self.store.close()

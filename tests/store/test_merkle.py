@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from functools import cache
 from hashlib import sha256
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -29,21 +30,15 @@ from mlaudit.store.merkle import (
     verify_inclusion,
 )
 
-# --------------------------------------------------------------------------------------------
 # Published RFC 6962 vectors, copied from github.com/transparency-dev/merkle (the library
 # behind Trillian and certificate-transparency-go):
 #   testonly/constants.go   LeafInputs, NodeHashes, RootHashes, CompactTrees, EmptyRootHash
 #   proof/verify_test.go    inclusionProofs, consistencyProofs (leaf numbers there are 1-based)
 #   rfc6962/rfc6962_test.go hasher vectors
-# --------------------------------------------------------------------------------------------
 
-VECTOR_LEAVES = [
-    bytes.fromhex(h)
-    for h in (
-        "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    )
-]  # fmt: skip
+VECTOR_LEAVES = [bytes.fromhex(h) for h in (
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f")]  # fmt: skip
 
 VECTOR_NODES = [  # by level, then index
     ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -151,10 +146,8 @@ def _vector_node(level: int, index: int) -> bytes:
     return bytes.fromhex(VECTOR_NODES[level][index])
 
 
-# --------------------------------------------------------------------------------------------
 # Naive reference: RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 transcribed literally (recursive,
 # on lists of entries, hashing with hashlib directly).
-# --------------------------------------------------------------------------------------------
 
 TREE_SIZE = 130
 ENTRIES = [b"mlaudit ledger entry %d" % i for i in range(TREE_SIZE)]
@@ -294,12 +287,9 @@ def test_proofs_read_the_published_node_ids() -> None:
 # ---------------------------------------------------------------- against the naive reference
 
 
-def test_root_of_matches_naive_mth() -> None:
+def test_root_of_matches_naive_mth_and_frontier() -> None:
     for size in range(TREE_SIZE + 1):
         assert root_of(LEAVES[:size]) == naive_root(size)
-
-
-def test_root_of_agrees_with_frontier_on_a_large_tree() -> None:
     leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(100_003)]
     frontier = Frontier()
     frontier.extend(leaves)
@@ -574,14 +564,17 @@ def test_verifiers_return_false_on_malformed_arguments() -> None:
     leaf, root, r1 = LEAVES[1], naive_root(2), naive_root(1)
     proof, cproof = inclusion_proof(1, 2, stored), consistency_proof(1, 2, stored)
     assert verify_inclusion(leaf, 1, 2, tuple(proof), root)
-    for args in (
+    bad_inclusion: list[tuple[Any, ...]] = [
         (leaf, -1, 2, root), (leaf, 1, -2, root), (leaf, True, 2, root), (leaf, 1.0, 2, root),
         (leaf, "1", 2, root), (leaf.hex(), 1, 2, root), (leaf, 1, 2, root[:31]),
         (None, 1, 2, None),
-    ):  # fmt: skip
-        assert verify_inclusion(*args[:3], proof, args[3]) is False  # type: ignore[arg-type]
-    for cargs in ((-1, 2, r1, root), (1, 2.0, r1, root), (1, 2, None, root), (1, 2, r1, "x")):
-        assert verify_consistency(*cargs, cproof) is False  # type: ignore[arg-type]
+    ]  # fmt: skip
+    for a, i, n, r in bad_inclusion:
+        assert verify_inclusion(a, i, n, proof, r) is False
+    bad_consistency: list[tuple[Any, ...]] = [
+        (-1, 2, r1, root), (1, 2.0, r1, root), (1, 2, None, root), (1, 2, r1, "x")]  # fmt: skip
+    for m, n, r1_, r2_ in bad_consistency:
+        assert verify_consistency(m, n, r1_, r2_, cproof) is False
 
 
 @pytest.mark.parametrize(

@@ -233,14 +233,13 @@ class _Parser:
             item = self.unary()
             if not item.is_literal or item.literal is None:
                 raise self.fail("expected a literal value (not a column or NULL) in IN (…)", tok)
+            if values and _family(item.literal) != _family(values[0]):
+                raise _error(self.text, tok.pos, "IN (…) mixes types of values")
             values.append(item.literal)
             if not self.take("op", ","):
                 break
         self.need("op", ")", "',' or ')' in IN (…)")
-        try:
-            value_set = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise self.fail(f"IN (…) mixes types of values ({exc})") from exc
+        value_set = pa.array(values)
         # SQL: NULL IN (…) is NULL, not FALSE.
         found = pc.is_in(left.expr, value_set=value_set)
         return pc.if_else(pc.is_valid(left.expr), found, pa.scalar(None, pa.bool_()))
@@ -319,6 +318,16 @@ class _Parser:
 def _literal(value: Any) -> _Value:
     scalar = pa.scalar(value, pa.null()) if value is None else pa.scalar(value)
     return _Value(pc.scalar(scalar), value, True)
+
+
+def _family(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return "date"
+    return type(value).__name__
 
 
 def _unquote(token: str, quote: str) -> str:

@@ -230,10 +230,10 @@ def _parse_one(index: int, item: Any, path: str | None, base_dir: str | Path | N
     body = {str(k): v for k, v in item.items()}
     kind = body.pop("rule", None)
     name = body.pop("name", None)
-    where = f"{where} ({kind} {name!r})" if name else f"{where} ({kind})"
     if kind is None:
         raise InputError(f"{where}: missing the 'rule:' key", path=path,
                          hint=f"known rules: {', '.join(sorted(RULES))}")
+    where = f"{where} ({kind} {name!r})" if name else f"{where} ({kind})"
     try:
         severity = body.pop("severity", "fail")
         if kind == "referential" and isinstance(body.get("reference"), str) and base_dir:

@@ -141,7 +141,7 @@ def rules_to_yaml(rules: Sequence[Rule], *, comment: str | None = None) -> str:
 class _Dumper(yaml.SafeDumper):
     """Safe YAML, with the lists of values inside a rule on one line: ``values: [a, b]``."""
 
-    def represent_list(self, data: Any) -> yaml.Node:
+    def represent_list(self, data: Any) -> yaml.SequenceNode:
         flow = all(not isinstance(v, (list, dict)) for v in data)
         return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 

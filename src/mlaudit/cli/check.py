@@ -1,9 +1,136 @@
-"""Placeholder until this command group lands (wired in cli/__init__.py)."""
+"""``mlaudit check SOURCE --rules RULES.yaml | --suggest``: data quality rules from the shell.
+
+Exit 0 when every rule passes or only warns, 1 when a rule fails or cannot run (``error``),
+2 for bad input (an unreadable SOURCE, a malformed rules file, a column not in the data).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mlaudit.cli._common import JsonOpt, err, out, print_json
+from mlaudit.errors import InputError
+
+__all__ = ["register"]
+
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "bold red"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the top-level ``check`` command to ``app``."""
+    app.command("check")(check)
+
+
+def check(
+    source: str = typer.Argument(..., help="Data to check: a csv, parquet or jsonl file."),
+    rules: Path | None = typer.Option(
+        None, "--rules", "-r", help="YAML rules file (see examples/rules.yaml).",
+        show_default=False,
+    ),
+    suggest: bool = typer.Option(
+        False, "--suggest", help="Infer a starter rules file from SOURCE and print it as YAML."
+    ),
+    out_file: Path | None = typer.Option(
+        None, "--out", "-o", help="With --suggest: write the rules file here instead of stdout.",
+        show_default=False,
+    ),
+    examples: int = typer.Option(
+        5, "--examples", min=0, help="Offending rows to show per rule."
+    ),
+    json_mode: bool = JsonOpt,
+) -> None:
+    """Check SOURCE against data quality rules; exit 1 when a rule fails.
+
+    Example: mlaudit check orders.csv --rules rules.yaml --json
+    """
+    from mlaudit.frames import read_file
+
+    if suggest == (rules is not None):
+        raise InputError("pass either --rules FILE or --suggest",
+                         hint="--suggest --out rules.yaml writes a starter file")
+    if out_file is not None and not suggest:
+        raise InputError("--out goes with --suggest; --rules output goes to stdout")
+    table = read_file(source)
+    if suggest:
+        _suggest(table, source, out_file, json_mode)
+        return
+    from mlaudit.checks import load_rules, run_rules
+
+    assert rules is not None  # guaranteed by the either/or check above
+
+    report = run_rules(table, load_rules(rules, schema=table.schema), examples=examples)
+    if json_mode:
+        print_json(report.to_dict())
+    else:
+        _show(report, source)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+def _suggest(table: Any, source: str, out_file: Path | None, json_mode: bool) -> None:
+    from mlaudit.checks import rules_to_yaml, suggest_rules
+
+    suggested = suggest_rules(table)
+    if json_mode and out_file is None:
+        print_json({"kind": "suggested_rules", "schema_version": 1,
+                    "rules": [r.to_dict() for r in suggested]})
+        return
+    comment = (
+        f"Starter rules inferred by `mlaudit check {Path(source).name} --suggest` "
+        f"from {table.num_rows} rows.\n"
+        "Review before use: ranges are the observed min/max widened by 10%."
+    )
+    text = rules_to_yaml(suggested, comment=comment)
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the rules file: {exc}", path=str(out_file)) from exc
+    err.print(f"wrote {len(suggested)} rules to {out_file}")
+
+
+def _show(report: Any, source: str) -> None:
+    table = Table(title=escape(f"{source}: {report.rows} rows"), title_justify="left")
+    for header in ("rule", "column", "status", "offending", "example"):
+        table.add_column(header, justify="right" if header == "offending" else "left")
+    for result in report.results:
+        d = result.details
+        column = d.get("column") or ",".join(d.get("columns") or []) or ""
+        offending = "" if d.get("offending") is None else str(d["offending"])
+        style = _STYLE[result.status]
+        table.add_row(escape(result.check), escape(column), f"[{style}]{result.status}[/]",
+                      offending, escape(_example(result)))
+    out.print(table)
+    counts = {s: sum(r.status == s for r in report.results) for s in _STYLE}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
+    out.print(f"{len(report.results)} rules: {summary or 'none'} — {verdict}")
+
+
+def _example(result: Any) -> str:
+    d = result.details
+    if result.status == "error":
+        return str(d.get("reason", ""))
+    if d.get("examples"):
+        first = d["examples"][0]
+        values = ", ".join(f"{k}={v!r}" for k, v in first["values"].items())
+        return f"row {first['row']}: {values}" if values else f"row {first['row']}"
+    if result.status == "pass":
+        return ""
+    if d.get("rule") == "freshness":
+        return f"newest {d.get('newest')}, max_age {d.get('max_age')}"
+    if d.get("rule") == "row_count":
+        return f"{d.get('rows')} rows; min {d.get('min')}, max {d.get('max')}"
+    if result.value is None:
+        return ""
+    if result.threshold is None:
+        return f"value {result.value:g}"
+    return f"value {result.value:g}, threshold {result.threshold:g}"

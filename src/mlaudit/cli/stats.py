@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.table import Table
@@ -76,7 +76,7 @@ def parse_kinds(pairs: list[str]) -> dict[str, ColumnKind]:
             raise InputError(
                 f"--kind expects COL=KIND, got {pair!r}", hint=f"KIND is one of {', '.join(KINDS)}"
             )
-        out_kinds[name] = value  # type: ignore[assignment]
+        out_kinds[name] = value
     return out_kinds
 
 
@@ -85,7 +85,9 @@ def render(result: Profile, *, title: str = "") -> Table:
     table = Table(title=f"{title} — {result.rows:,} rows" if title else f"{result.rows:,} rows")
     for header in ("column", "kind", "nulls", "nan/inf", "distinct", "mean", "std", "min",
                    "median", "max", "top"):  # fmt: skip
-        justify = "left" if header in ("column", "kind", "top") else "right"
+        justify: Literal["left", "right"] = (
+            "left" if header in ("column", "kind", "top") else "right"
+        )
         table.add_column(header, justify=justify, overflow="fold")
     for c in result.columns.values():
         table.add_row(

@@ -190,29 +190,41 @@ class NumericPair:
         self.cur = current_sorted
 
     @cached_property
-    def merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Pooled sorted values, counts of reference and current values up to each position
-        (int64), and a mask of the last position of each run of equal values."""
+    def merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled sorted values, the count of current values up to each position (int64)
+        and a mask of the last position of each run of equal values."""
         a, b = self.ref.sample, self.cur
         pooled = np.concatenate((a, b))
         order = np.argsort(pooled, kind="stable")  # timsort: merges the two sorted runs
         merged = pooled[order]
         cum_cur = np.add.accumulate((order >= a.size).view(np.uint8), dtype=np.int64)
-        cum_ref = np.arange(1, merged.size + 1, dtype=np.int64)
-        cum_ref -= cum_cur
         run_end = np.empty(merged.size, dtype=bool)
         np.not_equal(merged[1:], merged[:-1], out=run_end[:-1])
         run_end[-1] = True
-        return merged, cum_ref, cum_cur, run_end
+        return merged, cum_cur, run_end
+
+    @cached_property
+    def gap(self) -> np.ndarray:
+        """``n1·n2·(F1 − F2)`` at each pooled position, as exact integers."""
+        _, cum_cur, _ = self.merged
+        n1, n2 = self.ref.sample.size, self.cur.size
+        gap = np.arange(1, cum_cur.size + 1, dtype=np.int64)
+        gap *= n2
+        gap -= cum_cur * (n1 + n2)  # cum_ref·n2 − cum_cur·n1 with cum_ref = k − cum_cur
+        return gap
+
+    def cum_ref(self) -> np.ndarray:
+        _, cum_cur, _ = self.merged
+        return np.arange(1, cum_cur.size + 1, dtype=np.int64) - cum_cur
 
     @cached_property
     def wasserstein(self) -> float:
         """``scipy.stats.wasserstein_distance(reference sample, current)``."""
-        merged, cum_ref, cum_cur, _ = self.merged
+        merged = self.merged[0]
         n1, n2 = self.ref.sample.size, self.cur.size
-        gap = cum_ref[:-1] * n2 - cum_cur[:-1] * n1  # n1·n2·(F1 − F2), exact integers
-        np.abs(gap, out=gap)
-        return float(np.dot(gap.astype(np.float64), np.diff(merged)) / (n1 * n2))
+        weights = self.gap[:-1].astype(np.float64)
+        np.abs(weights, out=weights)
+        return float(np.dot(weights, np.diff(merged)) / (float(n1) * n2))
 
     @cached_property
     def bin_counts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -267,12 +279,12 @@ def ks(pair: NumericPair) -> Outcome:
         res = stats.ks_2samp(pair.ref.sample, pair.cur, method="auto")
         d, p = float(res.statistic), float(res.pvalue)
     else:
-        _, cum_ref, cum_cur, run_end = pair.merged
-        gap = cum_ref * n2 - cum_cur * n1
-        gap[~run_end] = 0
+        _, cum_cur, run_end = pair.merged
+        gap = pair.gap if run_end.all() else np.where(run_end, pair.gap, 0)
         hi, lo = int(np.argmax(gap)), int(np.argmin(gap))
-        d_plus = cum_ref[hi] / n1 - cum_cur[hi] / n2
-        d_minus = min(max(-(cum_ref[lo] / n1 - cum_cur[lo] / n2), 0.0), 1.0)
+        cum_ref_hi, cum_ref_lo = hi + 1 - cum_cur[hi], lo + 1 - cum_cur[lo]
+        d_plus = cum_ref_hi / n1 - cum_cur[hi] / n2
+        d_minus = min(max(-(cum_ref_lo / n1 - cum_cur[lo] / n2), 0.0), 1.0)
         d = float(d_minus if d_minus > d_plus else d_plus)
         en = np.round(float(n1) * n2 / (n1 + n2))
         p = float(np.clip(stats.kstwo.sf(d, en), 0.0, 1.0))
@@ -290,7 +302,8 @@ def anderson(pair: NumericPair) -> Outcome:
     """k-sample Anderson–Darling test (midrank variant), equal to
     ``scipy.stats.anderson_ksamp([reference, current], variant="midrank")``; its p-value is
     interpolated from Scholz & Stephens' table, so it is capped to [0.001, 0.25]."""
-    merged, cum_ref, cum_cur, run_end = pair.merged
+    merged, cum_cur, run_end = pair.merged
+    cum_ref = pair.cum_ref()
     n = np.array([pair.ref.sample.size, pair.cur.size], dtype=np.float64)
     big_n = merged.size
     ends = np.flatnonzero(run_end)

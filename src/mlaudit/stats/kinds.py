@@ -24,7 +24,7 @@ infer them once (on the reference or the first part) and pass them on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Literal, TypeAlias, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +42,7 @@ TEXT_DISTINCT_SHARE = 0.5
 TEXT_MIN_VALUES = 100
 INFERENCE_ROWS = 100_000
 
-_Column = pa.ChunkedArray | pa.Array
+_Column: TypeAlias = pa.ChunkedArray | pa.Array
 
 
 def infer_kinds(

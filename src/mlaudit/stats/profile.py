@@ -33,7 +33,8 @@ import struct
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ from mlaudit.frames import TableLike, to_table
 from mlaudit.stats.kinds import ColumnKind, infer_kinds, numeric_values, string_values
 
 __all__ = [
+    "EMPTY_STRING_KEY",
     "EXACT_ITEMS_CAP",
     "SCHEMA_VERSION",
     "ColumnKind",
@@ -71,6 +73,12 @@ HLL_LG_K = 12  # 4 KiB per column, relative standard error ~1.6 %
 ITEMS_LG_MAX_K = 12  # frequent-items map of 4096 slots: error <= 0.00085 x total weight
 _HISTOGRAM_KINDS = ("numeric", "datetime")
 _MAGIC = b"MLAUDIT-PROFILE\n"
+# Apache DataSketches' HLL skips empty strings; this key stands in for "" so it is counted.
+# Engines that build profiles elsewhere (Spark) must feed the same keys: strings as they are,
+# numbers and datetimes as float64 (datetimes in epoch seconds), booleans as "true"/"false".
+EMPTY_STRING_KEY = "\x00mlaudit:empty-string"
+_SCALARS = ("name", "kind", "count", "nulls", "nan", "inf", "valid", "min", "max", "mean", "m2")
+_SKETCHES = ("quantile_sketch", "distinct_sketch", "items_sketch")
 _PARALLEL_CELLS = 200_000  # rows x columns above which columns are profiled in threads
 
 
@@ -130,7 +138,9 @@ class ColumnProfile:
     are ``None``/0 for categorical columns. Exact item counts (``value_counts``, sorted by count
     then value) are kept while there are at most :data:`EXACT_ITEMS_CAP` distinct values;
     past that ``items_sketch`` takes over.
-    Two profiles are equal when their fields and sketch bytes are.
+    Two profiles are equal when their fields and what their sketches report agree (KLL
+    bytes; HLL estimate and bounds; frequent items with bounds): HLL and frequent-items
+    bytes depend on insertion order, so bytes are not compared for those.
 
     >>> c = profile({"c": ["a", "b", "a", None]}).column("c")
     >>> (c.kind, c.count, c.nulls, c.top(1), c.distinct_estimate())
@@ -172,14 +182,19 @@ class ColumnProfile:
         return self.quantiles([q])[0]
 
     def quantiles(self, qs: Sequence[float]) -> list[float | None]:
-        """Approximate quantiles (rank error: ``quantile_sketch.normalized_rank_error(False)``)."""
+        """Approximate quantiles (rank error: ``quantile_sketch.normalized_rank_error(False)``).
+
+        ``q=0`` and ``q=1`` give the exact min and max of the values in the sketch.
+        """
         for q in qs:
             if not 0.0 <= q <= 1.0:
                 raise InputError(f"quantiles must lie in [0, 1], not {q}", column=self.name)
         sk = self.quantile_sketch
         if sk is None or sk.is_empty():
             return [None] * len(qs)
-        return [float(v) for v in sk.get_quantiles(list(qs))] if len(qs) else []
+        ends = {0.0: sk.get_min_value(), 1.0: sk.get_max_value()}  # exact, unlike rank 0 / 1
+        found = sk.get_quantiles(list(qs)) if len(qs) else []
+        return [float(ends.get(q, v)) for q, v in zip(qs, found, strict=True)]
 
     def distinct_estimate(self) -> float:
         """Distinct non-null values: exact while item counts are exact, else the HLL estimate."""
@@ -213,62 +228,31 @@ class ColumnProfile:
         mean, m2 = _merge_moments(self.valid, self.mean, self.m2, other.valid, other.mean, other.m2)
         counts, items = _merge_items(self, other)
         return ColumnProfile(
-            name=self.name,
-            kind=self.kind,
-            count=self.count + other.count,
-            nulls=self.nulls + other.nulls,
-            nan=self.nan + other.nan,
-            inf=self.inf + other.inf,
-            valid=valid,
-            min=_pick(min, self.min, other.min),
-            max=_pick(max, self.max, other.max),
-            mean=mean,
-            m2=m2,
-            quantile_sketch=_merge_kll(self.quantile_sketch, other.quantile_sketch),
-            distinct_sketch=_merge_hll(self.distinct_sketch, other.distinct_sketch),
-            value_counts=counts,
-            items_sketch=items,
-            histogram=_merge_histograms(self.histogram, other.histogram, self.name),
-        )
+            self.name, self.kind, self.count + other.count, self.nulls + other.nulls,
+            self.nan + other.nan, self.inf + other.inf, valid,
+            _pick(min, self.min, other.min), _pick(max, self.max, other.max), mean, m2,
+            _merge_kll(self.quantile_sketch, other.quantile_sketch),
+            _merge_hll(self.distinct_sketch, other.distinct_sketch), counts, items,
+            _merge_histograms(self.histogram, other.histogram, self.name),
+        )  # fmt: skip
 
     def to_dict(self, quantiles: Sequence[float] = (0.01, 0.25, 0.5, 0.75, 0.99)) -> dict[str, Any]:
         """A JSON-able summary (sketches reduced to quantiles, distinct estimate, top 10)."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
-            "count": self.count,
-            "nulls": self.nulls,
-            "nan": self.nan,
-            "inf": self.inf,
-            "valid": self.valid,
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "std": self.std,
-            "distinct": self.distinct_estimate(),
-            "quantiles": None,
-            "top": [{"value": v, "count": c} for v, c in self.top(10)],
-            "histogram": None,
-        }
+        out: dict[str, Any] = {key: getattr(self, key) for key in _SCALARS if key != "m2"}
+        out.update(std=self.std, distinct=self.distinct_estimate(), quantiles=None, histogram=None)
+        out["top"] = [{"value": v, "count": c} for v, c in self.top(10)]
         if self.quantile_sketch is not None:
             qv = self.quantiles(quantiles)
             out["quantiles"] = {f"{q:g}": v for q, v in zip(quantiles, qv, strict=True)}
         if self.histogram is not None:
-            h = self.histogram
-            out["histogram"] = {
-                "edges": list(h.edges),
-                "counts": list(h.counts),
-                "below": h.below,
-                "above": h.above,
-            }
+            out["histogram"] = dataclasses.asdict(self.histogram)
         return out
 
     def _state(self) -> tuple[Any, ...]:
         return (
-            self.name, self.kind, self.count, self.nulls, self.nan, self.inf, self.valid,
-            self.min, self.max, self.mean, self.m2, self.value_counts, self.histogram,
-            _sketch_bytes(self.quantile_sketch), _sketch_bytes(self.distinct_sketch),
-            _sketch_bytes(self.items_sketch),
+            *(getattr(self, key) for key in _SCALARS), self.value_counts, self.histogram,
+            _sketch_bytes(self.quantile_sketch), _hll_view(self.distinct_sketch),
+            _items_view(self.items_sketch),
         )  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
@@ -339,23 +323,15 @@ class Profile:
         columns = []
         for c in self.columns.values():
             refs: dict[str, list[int] | None] = {}
-            for key, sketch in (
-                ("quantiles", c.quantile_sketch),
-                ("distinct", c.distinct_sketch),
-                ("items", c.items_sketch),
-            ):
-                data = _sketch_bytes(sketch)
+            for key in _SKETCHES:
+                data = _sketch_bytes(getattr(c, key))
                 refs[key] = None if data is None else [len(blobs), len(data)]
                 blobs += data or b""
             h = c.histogram
-            columns.append({
-                "name": c.name, "kind": c.kind, "count": c.count, "nulls": c.nulls,
-                "nan": c.nan, "inf": c.inf, "valid": c.valid, "min": c.min, "max": c.max,
-                "mean": c.mean, "m2": c.m2,
-                "value_counts": None if c.value_counts is None else list(map(list, c.value_counts)),
-                "histogram": None if h is None else [h.edges, h.counts, h.below, h.above],
-                "sketches": refs,
-            })  # fmt: skip
+            column: dict[str, Any] = {key: getattr(c, key) for key in _SCALARS}
+            column["value_counts"] = c.value_counts
+            column["histogram"] = None if h is None else [h.edges, h.counts, h.below, h.above]
+            columns.append({**column, "sketches": refs})
         header = orjson.dumps(
             {"kind": KIND, "schema_version": SCHEMA_VERSION, "rows": self.rows, "columns": columns}
         )
@@ -436,12 +412,22 @@ def _profile_column(
         strings = string_values(column, name)
         base["valid"] = len(strings)
         vc = pc.value_counts(strings)
-        values, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
-        return _with_items(base, list(zip(values, counts, strict=True)))
+        if len(vc) <= EXACT_ITEMS_CAP:
+            values, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+            return _with_items(base, list(zip(values, counts, strict=True)))
+        # past the cap: stream (heavy items first) into the sketches, 64k Python objects at a time
+        vc = vc.take(pc.sort_indices(vc.field("counts"), sort_keys=[("", "descending")]))
+        items = base["items_sketch"] = frequent_strings_sketch(ITEMS_LG_MAX_K)
+        for start in range(0, len(vc), 65_536):
+            chunk = vc.slice(start, 65_536)
+            values = chunk.field("values").to_pylist()
+            _feed_hll_strings(base["distinct_sketch"], values)
+            deque(map(items.update, values, chunk.field("counts").to_pylist()), maxlen=0)
+        return ColumnProfile(**base)
     if kind == "text":
         strings = string_values(column, name)
         lengths = pc.utf8_length(strings).to_numpy().astype(np.float64)
-        _feed_hll(base["distinct_sketch"], pc.unique(strings).to_pylist())
+        _feed_hll_strings(base["distinct_sketch"], pc.unique(strings).to_pylist())
         base.update(_moments(lengths))
         base["quantile_sketch"] = _kll(lengths, k)
         return ColumnProfile(**base)
@@ -464,7 +450,7 @@ def _profile_column(
 
 
 def _with_items(base: dict[str, Any], pairs: list[tuple[str, int]]) -> ColumnProfile:
-    _feed_hll(base["distinct_sketch"], (v for v, _ in pairs))
+    _feed_hll_strings(base["distinct_sketch"], [v for v, _ in pairs])
     base["value_counts"], base["items_sketch"] = _items(pairs)
     return ColumnProfile(**base)
 
@@ -509,7 +495,14 @@ def _kll(values: np.ndarray, k: int) -> kll_doubles_sketch:
 
 
 def _feed_hll(sketch: hll_sketch, distinct: Iterable[Any]) -> None:
-    deque(map(sketch.update, distinct), maxlen=0)  # one C call per distinct value
+    """One C call per distinct value; "" becomes :data:`EMPTY_STRING_KEY` (HLL ignores "")."""
+    deque(map(sketch.update, distinct), maxlen=0)
+
+
+def _feed_hll_strings(sketch: hll_sketch, distinct: list[str]) -> None:
+    _feed_hll(sketch, distinct)
+    if "" in distinct:
+        sketch.update(EMPTY_STRING_KEY)
 
 
 def _items(
@@ -602,6 +595,18 @@ def _sketch_bytes(sketch: Any) -> bytes | None:
     return bytes(sketch.serialize())
 
 
+def _hll_view(sketch: hll_sketch) -> tuple[float, ...]:
+    bounds = (sketch.get_lower_bound(1), sketch.get_upper_bound(1))
+    return (sketch.lg_config_k, sketch.get_estimate(), *bounds)
+
+
+def _items_view(sketch: frequent_strings_sketch | None) -> tuple[Any, ...] | None:
+    if sketch is None:
+        return None
+    rows = sketch.get_frequent_items(frequent_items_error_type.NO_FALSE_NEGATIVES)
+    return (sketch.total_weight, sorted(tuple(r) for r in rows))
+
+
 def _decode(data: bytes) -> Profile:
     if not data.startswith(_MAGIC):
         raise InputError("these bytes are not an mlaudit profile (bad magic)")
@@ -628,18 +633,17 @@ def _decode(data: bytes) -> Profile:
             raise InputError("truncated profile bytes (a sketch runs past the end)")
         return blobs[off : off + length]
 
+    decoders = (kll_doubles_sketch, hll_sketch, frequent_strings_sketch)
     columns: dict[str, ColumnProfile] = {}
     for c in header["columns"]:
-        refs = c.pop("sketches")
-        q, d, i = blob(refs["quantiles"]), blob(refs["distinct"]), blob(refs["items"])
-        vc, h = c.pop("value_counts"), c.pop("histogram")
+        sketches = {key: blob(c["sketches"][key]) for key in _SKETCHES}
+        vc, h = c["value_counts"], c["histogram"]
         col = ColumnProfile(
-            **{**c, "m2": float(c["m2"])},
-            quantile_sketch=None if q is None else kll_doubles_sketch.deserialize(q),
-            distinct_sketch=hll_sketch.deserialize(d),
+            **{key: c[key] for key in _SCALARS},
+            **{k: None if b is None else d.deserialize(b)
+               for (k, b), d in zip(sketches.items(), decoders, strict=True)},
             value_counts=None if vc is None else tuple((str(v), int(n)) for v, n in vc),
-            items_sketch=None if i is None else frequent_strings_sketch.deserialize(i),
             histogram=None if h is None else Histogram(tuple(h[0]), tuple(h[1]), h[2], h[3]),
-        )
-        columns[col.name] = col
+        )  # fmt: skip
+        columns[col.name] = replace(col, m2=float(col.m2))
     return Profile(int(header["rows"]), columns)

@@ -130,6 +130,7 @@ class _Run:
         columns: Sequence[str],
         severity: str,
         examples: int,
+        /,
         **params: Any,
     ) -> _Run:
         if severity not in ("fail", "warn"):
@@ -428,22 +429,33 @@ def unique(
     run = _Run.of("unique", table, name, keys, severity, examples, **key_param)
     if failed := run.missing(keys):
         return failed
+    try:
+        mask, duplicate_keys = _duplicates(table, keys)
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+        return run.error(f"cannot group by {keys}: {exc}")
+    run.params["duplicate_keys"] = duplicate_keys
+    return run.rows(mask, keys)
+
+
+def _duplicates(table: pa.Table, keys: list[str]) -> tuple[pa.Array, int]:
+    """(mask of rows whose non-null key repeats, number of repeated keys)."""
+    if len(keys) == 1:
+        values = _plain(table.column(keys[0]))
+        counts = pc.value_counts(values)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        repeated = pc.drop_null(repeated)
+        mask = pc.and_(pc.is_valid(values), pc.is_in(values, value_set=repeated))
+        return mask, len(repeated)
     index = _row_index(table)
     part = table.select(keys).append_column(index, pa.array(range(table.num_rows), pa.int64()))
     valid = pc.is_valid(part.column(keys[0]))
     for key in keys[1:]:
         valid = pc.and_(valid, pc.is_valid(part.column(key)))
-    try:
-        groups = (
-            part.filter(valid)
-            .group_by(keys, use_threads=False)
-            .aggregate([([], "count_all"), (index, "list")])
-        )
-    except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid) as exc:
-        return run.error(f"cannot group by {keys}: {exc}")
-    dup = groups.filter(pc.greater(groups.column("count_all"), 1))
-    run.params["duplicate_keys"] = dup.num_rows
-    return run.rows(_mark(table.num_rows, pc.list_flatten(dup.column(f"{index}_list"))), keys)
+    part = part.filter(valid)
+    groups = part.group_by(keys).aggregate([([], "count_all")])
+    repeated_keys = groups.filter(pc.greater(groups.column("count_all"), 1)).select(keys)
+    rows = part.join(repeated_keys, keys, join_type="left semi").column(index)
+    return _mark(table.num_rows, rows), repeated_keys.num_rows
 
 
 def _mark(n: int, indices: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -544,6 +556,8 @@ def parse_duration(value: str | float | dt.timedelta) -> dt.timedelta:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return dt.timedelta(seconds=float(value))
     text = str(value)
+    if re.fullmatch(r"\s*\d+(\.\d+)?\s*", text):
+        return dt.timedelta(seconds=float(text))
     pos, seconds = 0, 0.0
     for match in _DURATION.finditer(text):
         if match.start() != pos:

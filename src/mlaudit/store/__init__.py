@@ -112,6 +112,7 @@ class Store:
             location.url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             connect_timeout_s=settings.connect_timeout_s,
+            synchronous=settings.sqlite_synchronous,
         )
         try:
             db.migrate(engine)

@@ -36,7 +36,13 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def connect(url: str, *, busy_timeout_ms: int = 30_000, connect_timeout_s: int = 10) -> Engine:
+def connect(
+    url: str,
+    *,
+    busy_timeout_ms: int = 30_000,
+    connect_timeout_s: int = 10,
+    synchronous: str = "FULL",
+) -> Engine:
     """An engine for ``url``, checked by connecting once; unreachable servers are InputError."""
     try:
         parsed = make_url(url)
@@ -63,7 +69,7 @@ def connect(url: str, *, busy_timeout_ms: int = 30_000, connect_timeout_s: int =
             hint="pip install 'mlaudit[postgres]'",
         ) from exc
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, busy_timeout_ms)
+        _configure_sqlite(engine, busy_timeout_ms, synchronous)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -77,14 +83,16 @@ def connect(url: str, *, busy_timeout_ms: int = 30_000, connect_timeout_s: int =
     return engine
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
+    sync = "NORMAL" if synchronous.upper() == "NORMAL" else "FULL"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={sync}")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 

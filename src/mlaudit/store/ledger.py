@@ -121,11 +121,18 @@ def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
 def load_nodes(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """Fetch stored tree nodes ``{(level, idx): hash}`` in as few queries as possible."""
     found: dict[tuple[int, int], bytes] = {}
-    keys = sorted(wanted)
-    for start in range(0, len(keys), 400):
-        chunk = keys[start : start + 400]
+    by_level: dict[int, list[int]] = {}
+    for level, idx in wanted:
+        by_level.setdefault(level, []).append(idx)
+    # One (level = L AND idx IN ...) term per level: both SQLite and PostgreSQL answer each
+    # term from the primary key, where a row-value IN would scan the table.
+    terms = [
+        sa.and_(ledger_nodes.c.level == level, ledger_nodes.c.idx.in_(sorted(idxs)))
+        for level, idxs in sorted(by_level.items())
+    ]
+    for start in range(0, len(terms), 64):
         query = sa.select(ledger_nodes.c.level, ledger_nodes.c.idx, ledger_nodes.c.hash).where(
-            sa.tuple_(ledger_nodes.c.level, ledger_nodes.c.idx).in_(chunk)
+            sa.or_(*terms[start : start + 64])
         )
         for level, idx, value in conn.execute(query):
             found[(int(level), int(idx))] = bytes(value)
@@ -172,31 +179,46 @@ def append(
         made.append(Event(seq, when, actor, action, subject, text, prev, digest))
         prev = digest
     new_nodes = frontier.extend(merkle.leaf_hash(bytes.fromhex(e.hash)) for e in made)
-    conn.execute(
-        sa.insert(ledger_events),
-        [
-            {
-                "seq": e.seq,
-                "ts": e.ts,
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "payload": e.payload,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in made
-        ],
+    _insert_rows(
+        conn,
+        "ledger_events",
+        _EVENT_COLUMNS,
+        [(e.seq, e.ts, e.actor, e.action, e.subject, e.payload, e.prev_hash, e.hash) for e in made],
     )
-    conn.execute(
-        sa.insert(ledger_nodes), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in new_nodes]
-    )
+    _insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
     conn.execute(
         sa.update(ledger_head)
         .where(ledger_head.c.id == 1)
         .values(size=size + len(made), hash=made[-1].hash)
     )
     return made
+
+
+_EVENT_COLUMNS = ("seq", "ts", "actor", "action", "subject", "payload", "prev_hash", "hash")
+
+
+def _insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Bulk insert straight through the driver: COPY on PostgreSQL, executemany on SQLite.
+
+    SQLAlchemy's per-row parameter processing would cost more than hashing and writing
+    together (measured in bench/ledger.py).
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql" and len(rows) > 8:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})", list(rows)
+    )
 
 
 def _check_field(name: str, value: str) -> None:

@@ -11,7 +11,7 @@ but not the signing key. See docs/ledger.md for the threat model.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,27 +119,46 @@ def verify(
     return LedgerVerification(True, count, None, None, checked, root, tuple(notes))
 
 
+def _rows(conn: Connection, sql: str, batch: int = 50_000) -> Iterator[Sequence[Any]]:
+    """Stream rows straight from the driver (a server-side cursor on PostgreSQL)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT 1")  # make sure a transaction is open for the named cursor
+        cursor = raw.cursor(name=f"mlaudit_verify_{id(sql)}")
+        cursor.itersize = batch
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while True:
+            chunk = cursor.fetchmany(batch)
+            if not chunk:
+                return
+            yield from chunk
+    finally:
+        cursor.close()
+
+
 def _walk_chain(
     conn: Connection, sizes: set[int], progress: Callable[[int], None] | None
 ) -> tuple[int, list[list[bytes]], dict[int, str], str]:
-    """Recompute every event hash and the tree's levels; note roots at ``sizes``."""
+    """Recompute every event hash, then the tree's levels; note the roots at ``sizes``."""
     sha = hashlib.sha256
     dumps = orjson.dumps
-    prev = GENESIS_PREV
+    prev_hex = GENESIS_PREV
+    prev = bytes(32)
+    leaves: list[bytes] = []
     expected = 0
-    frontier = merkle.Frontier()
-    levels: list[list[bytes]] = [[]]
-    roots: dict[int, str] = {}
-    if 0 in sizes:
-        roots[0] = merkle.EMPTY_ROOT.hex()
-    result = conn.execution_options(stream_results=True, yield_per=20_000).exec_driver_sql(
+    rows = _rows(
+        conn,
         "SELECT seq, ts, actor, action, subject, payload, prev_hash, hash "
-        "FROM ledger_events ORDER BY seq"
+        "FROM ledger_events ORDER BY seq",
     )
-    for seq, ts, actor, action, subject, payload, prev_hash, stored_hash in result:
+    for seq, ts, actor, action, subject, payload, prev_hash, stored_hash in rows:
         if seq != expected:
             raise _Bad(expected, f"event {expected} is missing (next stored is {seq}): deleted or renumbered")
-        if prev_hash != prev:
+        if prev_hash != prev_hex:
             raise _Bad(
                 seq,
                 "prev_hash does not match the previous event's hash: events were removed, "
@@ -147,25 +166,33 @@ def _walk_chain(
             )
         try:
             body = dumps([seq, ts, actor, action, subject])[:-1] + b"," + payload.encode() + b"]"
-            digest = sha(bytes.fromhex(prev) + body).digest()
         except (TypeError, AttributeError, ValueError, UnicodeError):
             raise _Bad(seq, "malformed event: a field is not valid text") from None
+        digest = sha(prev + body).digest()
         if digest.hex() != stored_hash:
             raise _Bad(seq, "hash mismatch: the event's ts, actor, action, subject or payload changed")
-        prev = stored_hash
-        for level, idx, value in frontier.append(sha(_LEAF + digest).digest()):
-            while len(levels) <= level:
-                levels.append([])
-            lst = levels[level]
-            if len(lst) != idx:
-                raise _Bad(seq, "internal: tree levels out of step")
-            lst.append(value)
+        leaves.append(sha(_LEAF + digest).digest())
+        prev, prev_hex = digest, stored_hash
         expected += 1
-        if expected in sizes:
-            roots[expected] = frontier.root().hex()
         if progress is not None and expected % 100_000 == 0:
             progress(expected)
-    return expected, levels, roots, prev
+    levels = _levels(leaves)
+    roots = {size: _root_from_levels(levels, size).hex() for size in sizes if size <= expected}
+    return expected, levels, roots, prev_hex
+
+
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every perfect-subtree hash, level by level (level 0 = the leaves)."""
+    sha = hashlib.sha256
+    levels = [leaves]
+    current = leaves
+    while len(current) > 1:
+        current = [
+            sha(b"\x01" + left + right).digest()
+            for left, right in zip(current[0::2], current[1::2], strict=False)
+        ]
+        levels.append(current)
+    return levels
 
 
 def _check_genesis_and_key(conn: Connection, meta: Any, trusted_key_id: str | None, notes: list[str]) -> None:
@@ -204,24 +231,32 @@ def _check_head(conn: Connection, count: int, last_hash: str) -> None:
 
 
 def _check_tree(conn: Connection, levels: list[list[bytes]]) -> None:
-    result = conn.execution_options(stream_results=True, yield_per=50_000).exec_driver_sql(
-        "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
+    """Compare the stored tree, level by level, with the one recomputed from the events."""
+    counts = dict(
+        conn.exec_driver_sql("SELECT level, COUNT(*) FROM ledger_nodes GROUP BY level").all()
     )
-    it = iter(result)
-    expected = ((lv, ix, h) for lv, lst in enumerate(levels) for ix, h in enumerate(lst))
-    for want in expected:
-        got = next(it, None)
-        lv, ix, h = want
-        if got is None or (int(got[0]), int(got[1])) != (lv, ix):
-            raise _Bad(ix << lv, f"tree node (level {lv}, index {ix}) is missing or out of place")
-        if bytes(got[2]) != h:
-            raise _Bad(ix << lv, f"tree node (level {lv}, index {ix}) does not match the events")
-    extra = next(it, None)
-    if extra is not None:
-        raise _Bad(
-            int(extra[1]) << int(extra[0]),
-            f"tree node (level {extra[0]}, index {extra[1]}) covers events that do not exist",
-        )
+    for level in sorted(int(k) for k in counts):
+        if level >= len(levels) or counts[level] > len(levels[level]):
+            width = len(levels[level]) if level < len(levels) else 0
+            raise _Bad(width << level, f"tree level {level} holds nodes for events that do not exist")
+    for level, expected in enumerate(levels):
+        if not expected:
+            continue
+        stored = [
+            (int(idx), bytes(value))
+            for idx, value in _rows(
+                conn, f"SELECT idx, hash FROM ledger_nodes WHERE level = {level} ORDER BY idx"
+            )
+        ]
+        if len(stored) == len(expected) and b"".join(v for _, v in stored) == b"".join(expected):
+            if stored[-1][0] == len(expected) - 1:
+                continue
+        for ix, want in enumerate(expected):  # slow path: find the first bad node
+            got = stored[ix] if ix < len(stored) else None
+            if got is None or got[0] != ix:
+                raise _Bad(ix << level, f"tree node (level {level}, index {ix}) is missing or out of place")
+            if got[1] != want:
+                raise _Bad(ix << level, f"tree node (level {level}, index {ix}) does not match the events")
 
 
 def _root_from_levels(levels: list[list[bytes]], size: int) -> bytes:

@@ -1,0 +1,162 @@
+"""``mlaudit demo``: the whole audit story on bundled synthetic data, in a fresh workspace.
+
+Each step uses the public API and leaves evidence in the workspace's ledger; later features
+add their part of the story here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pyarrow.csv as pacsv
+from rich.console import Console
+from rich.table import Table
+
+import mlaudit
+from mlaudit.errors import InputError
+
+__all__ = ["run_demo"]
+
+MARKER = ".mlaudit-demo"
+
+
+def _prepare(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise InputError("the demo folder is a file", path=str(out))
+        if (out / MARKER).exists():
+            shutil.rmtree(out)  # a previous demo: start again
+        elif any(out.iterdir()):
+            raise InputError(
+                "the demo folder exists and is not an earlier demo; refusing to overwrite it",
+                path=str(out),
+                hint="pass --out with a new or empty folder",
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("created by `mlaudit demo`; safe to delete\n")
+
+
+def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: int = 20_000) -> dict[str, Any]:
+    """Build the demo in ``out`` and return a summary (what the CLI prints with --json)."""
+    from mlaudit.checks import load_rules, run_rules
+    from mlaudit.demo_data import DEMO_RULES, PLANTED_DRIFT, credit_tables
+    from mlaudit.stats.drift import DriftDetector
+    from mlaudit.stats.profile import profile
+
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True)
+    say = console.print
+    out = Path(out).absolute()
+    _prepare(out)
+    data_dir = out / "data"
+    data_dir.mkdir()
+    say(f"[bold]mlaudit demo[/] in {out}\n")
+
+    # 1. the workspace: database, signing key, genesis event
+    ws = mlaudit.open(out / "workspace", actor="demo-data-scientist")
+    say(f"1. workspace created: {ws.location} (id {ws.id[:12]}…), signing key in keys/")
+
+    # 2. the data: last year's training table and this month's applications
+    reference, current = credit_tables(rows=rows)
+    ref_path, cur_path = data_dir / "reference.csv", data_dir / "current.csv"
+    pacsv.write_csv(reference, ref_path)
+    pacsv.write_csv(current, cur_path)
+    rules_path = out / "rules.yaml"
+    rules_path.write_text(DEMO_RULES)
+    ref_art = ws.artifacts.put_file(ref_path)
+    cur_art = ws.artifacts.put_file(cur_path)
+    say(f"2. data stored by content: reference {ref_art.digest[:19]}…, current {cur_art.digest[:19]}…")
+
+    # 3. profile the reference (mergeable sketches; kept as evidence)
+    ref_profile = profile(reference)
+    ws.audits.record(
+        "profile", "dataset:credit-applications", ref_profile.to_dict(), status="pass",
+        inputs={"data": ref_art.digest},
+    )
+    say(f"3. reference profiled: {ref_profile.rows:,} rows × {len(ref_profile.columns)} columns")
+
+    # 4. data quality of the current month
+    check = run_rules(current, load_rules(rules_path, schema=current.schema))
+    check_doc = check.to_dict()
+    ws.audits.record(
+        "check_report", "dataset:credit-applications", check_doc,
+        status="pass" if check.passed else "fail", inputs={"data": cur_art.digest},
+    )
+    failed = [r for r in check.results if r.status in ("fail", "error")]
+    say(
+        f"4. quality rules: {len(check.results) - len(failed)} of {len(check.results)} pass; "
+        + ", ".join(f"{r.check} ({r.details.get('offending', '?')} rows)" for r in failed)
+    )
+
+    # 5. drift of the current month against the reference
+    features = [c for c in reference.column_names if c != "customer_id"]  # ids always differ
+    detector = DriftDetector(columns=features).fit(reference)
+    report = detector.compare(current)
+    ws.audits.record(
+        "drift_report", "dataset:credit-applications", report.to_dict(),
+        status="fail" if report.drifted_columns else "pass",
+        inputs={"reference": ref_art.digest, "current": cur_art.digest},
+    )
+    say(
+        f"5. drift: {len(report.drifted_columns)} of {len(report.columns)} columns drifted "
+        f"({', '.join(report.drifted_columns) or 'none'}); planted in the data: "
+        f"{', '.join(PLANTED_DRIFT)}"
+    )
+
+    # 6. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
+    cp_path = out / "checkpoint.json"
+    cp = ws.ledger.checkpoint(cp_path)
+    result = ws.ledger.verify([cp_path])
+    say(
+        f"6. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
+        f"{cp_path.name}; verify: {'[green]OK[/]' if result.ok else '[red]FAILED[/]'}"
+    )
+    events = ws.ledger.log()
+    ws.close()
+
+    # 7. what tampering looks like: edit one stored result's ledger event in a copy
+    tampered = out / "tampered-copy"
+    shutil.copytree(out / "workspace", tampered)
+    victim = next(e for e in events if e.action == "result.recorded")
+    with sqlite3.connect(tampered / "mlaudit.db") as db:
+        db.execute(
+            "UPDATE ledger_events SET payload = replace(payload, '\"status\":\"fail\"', '\"status\":\"pass\"') "
+            "WHERE action = 'result.recorded'"
+        )
+    with mlaudit.open(tampered, create=False) as copy:
+        bad = copy.ledger.verify([cp_path])
+    say(
+        f"7. tamper test on a copy (a failed check rewritten as passed): verify says "
+        f"[red]first bad seq {bad.first_bad_seq}[/] — {bad.reason}"
+    )
+
+    table = Table("seq", "action", "subject", title="The ledger", title_justify="left")
+    for e in events:
+        table.add_row(str(e.seq), e.action, e.subject)
+    say("")
+    say(table)
+    say("\nTry next:")
+    ws_arg = f"-w {out / 'workspace'}"
+    for cmd in (
+        f"mlaudit ledger verify {ws_arg} --checkpoint {cp_path}",
+        f"mlaudit ledger log {ws_arg}",
+        f"mlaudit ledger prove {victim.seq} {ws_arg}",
+        f"mlaudit ledger verify -w {tampered}",
+        f"mlaudit drift {ref_path} {cur_path}",
+        f"mlaudit check {cur_path} --rules {rules_path}",
+        f"mlaudit data profile {ref_path}",
+    ):
+        say(f"  {cmd}")
+    return {
+        "out": str(out),
+        "workspace": str(out / "workspace"),
+        "events": result.events,
+        "verified": result.ok,
+        "checkpoint": str(cp_path),
+        "quality_failed": [r.check for r in failed],
+        "drifted_columns": list(report.drifted_columns),
+        "planted_drift": list(PLANTED_DRIFT),
+        "tampered_first_bad_seq": bad.first_bad_seq,
+    }
