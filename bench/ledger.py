@@ -44,7 +44,9 @@ def run(target: str, key: str, events: int, label: str) -> dict[str, float | str
     done = 0
     while done < todo:
         n = min(BATCH, todo - done)
-        ws.ledger.record_batch([("bench.batch", f"item:{done + j}", payload | {"i": done + j}) for j in range(n)])
+        ws.ledger.record_batch(
+            [("bench.batch", f"item:{done + j}", payload | {"i": done + j}) for j in range(n)]
+        )
         done += n
         if done % 100_000 < BATCH:
             print(f"  {label}: {done:,} / {todo:,} appended", file=sys.stderr)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("MLAUDIT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "MLAUDIT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -10,7 +10,6 @@ from mlaudit.errors import (
     PermissionDenied,
     PolicyViolation,
 )
-
 from mlaudit.workspace import Workspace
 from mlaudit.workspace import open_workspace as open
 

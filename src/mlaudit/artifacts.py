@@ -43,12 +43,20 @@ class Artifacts:
         self._store = store
         self._actor = actor
 
-    def put(self, data: bytes, *, name: str | None = None, media_type: str = "application/octet-stream") -> ArtifactRecord:
+    def put(
+        self, data: bytes, *, name: str | None = None, media_type: str = "application/octet-stream"
+    ) -> ArtifactRecord:
         """Store ``data``; the same bytes stored twice give the same record."""
         digest = self._store.artifacts.put(data)
         return self._record(digest, len(data), media_type, name)
 
-    def put_file(self, path: str | os.PathLike[str], *, name: str | None = None, media_type: str | None = None) -> ArtifactRecord:
+    def put_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        media_type: str | None = None,
+    ) -> ArtifactRecord:
         """Store a local file (streamed, never whole in memory)."""
         p = Path(path)
         digest = self._store.artifacts.put_file(p)
@@ -100,7 +108,9 @@ class Artifacts:
 
     def list(self) -> list[ArtifactRecord]:
         with self._store.read() as conn:
-            rows = conn.execute(sa.select(artifacts_table).order_by(artifacts_table.c.created)).all()
+            rows = conn.execute(
+                sa.select(artifacts_table).order_by(artifacts_table.c.created)
+            ).all()
         return [ArtifactRecord(**r._asdict()) for r in rows]
 
     def erase(self, digest: str, *, reason: str) -> ArtifactRecord:
@@ -109,11 +119,15 @@ class Artifacts:
         when = utc_now()
         with self._store.write(self._actor) as tx:
             tx.conn.execute(
-                sa.update(artifacts_table).where(artifacts_table.c.digest == digest).values(erased=when)
+                sa.update(artifacts_table)
+                .where(artifacts_table.c.digest == digest)
+                .values(erased=when)
             )
             tx.record("artifact.erased", f"artifact:{digest}", {"digest": digest, "reason": reason})
             self._store.artifacts.delete(digest)  # inside the transaction: no commit if this fails
-        return ArtifactRecord(record.digest, record.size, record.media_type, record.name, record.created, when)
+        return ArtifactRecord(
+            record.digest, record.size, record.media_type, record.name, record.created, when
+        )
 
 
 def _media_type(path: Path) -> str:

@@ -63,23 +63,38 @@ class Audits:
 
         ``inputs`` names what the result was computed from (e.g. ``{"current": "sha256:…"}``).
         """
-        text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+        text = orjson.dumps(
+            document, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
+        ).decode()
         rid = uuid.uuid4().hex
         created = utc_now()
         with self._store.write(self._actor) as tx:
             event = tx.record(
                 "result.recorded",
                 subject,
-                {"id": rid, "kind": kind, "status": status, "document": _digest(text),
-                 "inputs": dict(inputs or {})},
+                {
+                    "id": rid,
+                    "kind": kind,
+                    "status": status,
+                    "document": _digest(text),
+                    "inputs": dict(inputs or {}),
+                },
             )
             tx.conn.execute(
                 sa.insert(results).values(
-                    id=rid, kind=kind, subject=subject, status=status, created=created,
-                    actor=self._actor, seq=event.seq, document=text,
+                    id=rid,
+                    kind=kind,
+                    subject=subject,
+                    status=status,
+                    created=created,
+                    actor=self._actor,
+                    seq=event.seq,
+                    document=text,
                 )
             )
-        return StoredResult(rid, kind, subject, status, created, self._actor, event.seq, orjson.loads(text))
+        return StoredResult(
+            rid, kind, subject, status, created, self._actor, event.seq, orjson.loads(text)
+        )
 
     def get(self, result_id: str) -> StoredResult:
         """One stored result, checked against the digest its ledger event recorded."""
@@ -94,7 +109,9 @@ class Audits:
             raise IntegrityError(f"result {result_id} does not match its ledger event", seq=row.seq)
         return self._from_row(row)
 
-    def list(self, *, kind: str | None = None, subject: str | None = None, limit: int = 100) -> list[StoredResult]:
+    def list(
+        self, *, kind: str | None = None, subject: str | None = None, limit: int = 100
+    ) -> list[StoredResult]:
         query = sa.select(results).order_by(results.c.seq.desc()).limit(limit)
         if kind:
             query = query.where(results.c.kind == kind)
@@ -106,6 +123,12 @@ class Audits:
     @staticmethod
     def _from_row(row: Any) -> StoredResult:
         return StoredResult(
-            row.id, row.kind, row.subject, row.status, row.created, row.actor, int(row.seq),
+            row.id,
+            row.kind,
+            row.subject,
+            row.status,
+            row.created,
+            row.actor,
+            int(row.seq),
             orjson.loads(row.document),
         )

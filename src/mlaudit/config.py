@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         "a power cut; NORMAL is faster and survives a process crash only.",
     )
     connect_timeout_s: int = Field(
-        10, ge=1, description="Seconds to wait for a database server before reporting it unreachable."
+        10,
+        ge=1,
+        description="Seconds to wait for a database server before reporting it unreachable.",
     )
     progress: bool = Field(
         True, description="Show progress bars on a terminal (never in --json output)."

@@ -39,7 +39,9 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("created by `mlaudit demo`; safe to delete\n")
 
 
-def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: int = 20_000) -> dict[str, Any]:
+def run_demo(
+    out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: int = 20_000
+) -> dict[str, Any]:
     """Build the demo in ``out`` and return a summary (what the CLI prints with --json)."""
     from mlaudit.checks import load_rules, run_rules
     from mlaudit.demo_data import DEMO_RULES, PLANTED_DRIFT, credit_tables
@@ -67,12 +69,17 @@ def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: i
     rules_path.write_text(DEMO_RULES)
     ref_art = ws.artifacts.put_file(ref_path)
     cur_art = ws.artifacts.put_file(cur_path)
-    say(f"2. data stored by content: reference {ref_art.digest[:19]}…, current {cur_art.digest[:19]}…")
+    say(
+        f"2. data stored by content: reference {ref_art.digest[:19]}…, current {cur_art.digest[:19]}…"
+    )
 
     # 3. profile the reference (mergeable sketches; kept as evidence)
     ref_profile = profile(reference)
     ws.audits.record(
-        "profile", "dataset:credit-applications", ref_profile.to_dict(), status="pass",
+        "profile",
+        "dataset:credit-applications",
+        ref_profile.to_dict(),
+        status="pass",
         inputs={"data": ref_art.digest},
     )
     say(f"3. reference profiled: {ref_profile.rows:,} rows × {len(ref_profile.columns)} columns")
@@ -81,8 +88,11 @@ def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: i
     check = run_rules(current, load_rules(rules_path, schema=current.schema))
     check_doc = check.to_dict()
     ws.audits.record(
-        "check_report", "dataset:credit-applications", check_doc,
-        status="pass" if check.passed else "fail", inputs={"data": cur_art.digest},
+        "check_report",
+        "dataset:credit-applications",
+        check_doc,
+        status="pass" if check.passed else "fail",
+        inputs={"data": cur_art.digest},
     )
     failed = [r for r in check.results if r.status in ("fail", "error")]
     say(
@@ -95,7 +105,9 @@ def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: i
     detector = DriftDetector(columns=features).fit(reference)
     report = detector.compare(current)
     ws.audits.record(
-        "drift_report", "dataset:credit-applications", report.to_dict(),
+        "drift_report",
+        "dataset:credit-applications",
+        report.to_dict(),
         status="fail" if report.drifted_columns else "pass",
         inputs={"reference": ref_art.digest, "current": cur_art.digest},
     )
@@ -122,7 +134,7 @@ def run_demo(out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: i
     victim = next(e for e in events if e.action == "result.recorded")
     with sqlite3.connect(tampered / "mlaudit.db") as db:
         db.execute(
-            "UPDATE ledger_events SET payload = replace(payload, '\"status\":\"fail\"', '\"status\":\"pass\"') "
+            'UPDATE ledger_events SET payload = replace(payload, \'"status":"fail"\', \'"status":"pass"\') '
             "WHERE action = 'result.recorded'"
         )
     with mlaudit.open(tampered, create=False) as copy:

@@ -57,7 +57,9 @@ def _table(rng: np.random.Generator, n: int, *, start_id: int, shifted: bool) ->
     regions = np.array(["north", "south", "east", "west", "central"])
     shares = [0.30, 0.22, 0.18, 0.18, 0.12] if shifted else [0.20, 0.22, 0.18, 0.22, 0.18]
     region = rng.choice(regions, n, p=shares)
-    employment = rng.choice(["employed", "self-employed", "retired", "student"], n, p=[0.62, 0.18, 0.12, 0.08])
+    employment = rng.choice(
+        ["employed", "self-employed", "retired", "student"], n, p=[0.62, 0.18, 0.12, 0.08]
+    )
     logit = -3.2 + 2.4 * utilisation + 0.5 * late - 0.000004 * income + 0.01 * (age < 25)
     default = rng.random(n) < 1 / (1 + np.exp(-logit))
     ids = np.arange(start_id, start_id + n)

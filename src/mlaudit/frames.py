@@ -3,7 +3,8 @@
 Accepted: ``pyarrow.Table`` / ``RecordBatch``, pandas and polars DataFrames, NumPy arrays
 (2-D, or structured), a ``dict`` of equal-length sequences, and paths of CSV, Parquet and
 JSON Lines files. Anything else, or a file that cannot be read, is an :class:`InputError`
-that names the file (and the row or column where it can).
+that names the file (and the row or column where it can; for CSV files ``row`` is the line
+number, the header being line 1).
 
 >>> to_table({"age": [31, 45], "sex": ["F", "M"]}).num_rows
 2
@@ -11,6 +12,7 @@ that names the file (and the row or column where it can).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +26,9 @@ from mlaudit.errors import InputError
 __all__ = ["FileFormat", "TableLike", "file_format", "read_file", "to_table"]
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
-TableLike = Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
+TableLike = (
+    Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
+)
 
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv",
@@ -89,22 +93,54 @@ def _read_csv(p: Path) -> pa.Table:
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row: Any) -> str:
-        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
+        bad.append(
+            (row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}")
+        )
         return "error"
 
     delimiter = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else ","
-    try:
+
+    def read(threads: bool) -> pa.Table:
         return pc.read_csv(
             p,
+            read_options=pc.ReadOptions(use_threads=threads),
             parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
         )
+
+    try:
+        table = read(True)
     except pa.ArrowInvalid as exc:
         if bad:
+            if bad[0][0] is None or bad[0][0] < 0:  # row numbers are known only single-threaded
+                bad.clear()
+                with contextlib.suppress(pa.ArrowInvalid):
+                    read(False)
             number, what = bad[0]
-            raise InputError(f"ragged row: {what}", path=str(p), row=number) from exc
+            raise InputError(
+                f"ragged row: {what}", path=str(p), row=number if number and number > 0 else None
+            ) from exc
         if "Empty CSV file" in str(exc):
             raise InputError("the file has no header and no rows", path=str(p)) from exc
         raise
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            raise InputError(
+                "the file is not valid UTF-8 text; re-encode it as UTF-8",
+                path=str(p),
+                column=name,
+                row=_first_non_utf8(column),
+            )
+    return table
+
+
+def _first_non_utf8(column: pa.ChunkedArray) -> int | None:
+    for i, value in enumerate(column.to_pylist()):  # error path only
+        if value is not None:
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                return i + 2  # line number: the header is line 1
+    return None
 
 
 def _arrow_message(exc: BaseException) -> str:
@@ -163,7 +199,9 @@ def _from_numpy(arr: np.ndarray) -> pa.Table:
 
 
 def _from_mapping(data: Mapping[Any, Any]) -> pa.Table:
-    lengths = {str(k): len(v) for k, v in data.items() if isinstance(v, (Sequence, np.ndarray, pa.Array))}
+    lengths = {
+        str(k): len(v) for k, v in data.items() if isinstance(v, (Sequence, np.ndarray, pa.Array))
+    }
     if len(lengths) != len(data):
         missing = [str(k) for k in data if str(k) not in lengths]
         raise InputError("each value of the dict must be a sequence", column=missing[0])

@@ -18,7 +18,14 @@ from mlaudit.store.checkpoints import Checkpoint, ConsistencyProof, InclusionPro
 from mlaudit.store.ledger import Event
 from mlaudit.store.verify import LedgerVerification, verify
 
-__all__ = ["Checkpoint", "ConsistencyProof", "Event", "InclusionProof", "Ledger", "LedgerVerification"]
+__all__ = [
+    "Checkpoint",
+    "ConsistencyProof",
+    "Event",
+    "InclusionProof",
+    "Ledger",
+    "LedgerVerification",
+]
 
 
 class Ledger:
@@ -55,7 +62,11 @@ class Ledger:
         with self._store.read() as conn:
             return list(
                 _ledger.events(
-                    conn, start=start, action=action, subject=subject, limit=limit,
+                    conn,
+                    start=start,
+                    action=action,
+                    subject=subject,
+                    limit=limit,
                     newest_first=newest_first,
                 )
             )
@@ -71,8 +82,12 @@ class Ledger:
             tx.record(
                 "ledger.checkpointed",
                 f"checkpoint:{cp.tree_size}",
-                {"tree_size": cp.tree_size, "root": cp.root, "key_id": cp.key_id,
-                 "exported": export is not None},
+                {
+                    "tree_size": cp.tree_size,
+                    "root": cp.root,
+                    "key_id": cp.key_id,
+                    "exported": export is not None,
+                },
             )
         if export is not None:
             cp.export(export)
@@ -81,7 +96,9 @@ class Ledger:
     def checkpoints(self) -> list[Checkpoint]:
         meta = self._store.meta
         with self._store.read() as conn:
-            return checkpoints.stored(conn, workspace_id=meta.workspace_id, public_pem=meta.public_pem)
+            return checkpoints.stored(
+                conn, workspace_id=meta.workspace_id, public_pem=meta.public_pem
+            )
 
     def prove(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         """Inclusion proof of event ``seq`` (O(log n) stored nodes read)."""
@@ -103,6 +120,9 @@ class Ledger:
         trusted = self._store.trusted_key_id()
         with self._store.read() as conn:
             return verify(
-                conn, meta=self._store.meta, trusted_key_id=trusted, exported=exported,
+                conn,
+                meta=self._store.meta,
+                trusted_key_id=trusted,
+                exported=exported,
                 progress=progress,
             )

@@ -32,8 +32,12 @@ def test_init_verify_checkpoint_prove(tmp_path: Path, capsys: pytest.CaptureFixt
     assert isinstance(report, dict)
     root = report.pop("root")
     assert report == {
-        "ok": True, "events": 42, "first_bad_seq": None, "reason": None,
-        "checkpoints_checked": 2, "notes": [],
+        "ok": True,
+        "events": 42,
+        "first_bad_seq": None,
+        "reason": None,
+        "checkpoints_checked": 2,
+        "notes": [],
     }
     assert main(["ledger", "prove", "17", "-w", ws_dir, "--json"]) == 0
     proof = _json(capsys)
@@ -48,7 +52,9 @@ def test_init_verify_checkpoint_prove(tmp_path: Path, capsys: pytest.CaptureFixt
     assert isinstance(log, list) and [e["seq"] for e in log] == [42, 41]
 
 
-def test_verify_exit_3_names_first_bad_seq(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_exit_3_names_first_bad_seq(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws_dir = str(tmp_path / "ws")
     with mlaudit.open(ws_dir) as ws:
         ws.ledger.record_batch([("note.added", f"n{i}", {"i": i}) for i in range(9)])
@@ -74,7 +80,11 @@ def test_rewritten_ledger_detected_by_exported_checkpoint(tmp_path: Path) -> Non
             tx.conn.execute(sa.text("UPDATE ledger_head SET size = 0, hash = :h"), {"h": "0" * 64})
             from mlaudit.store import ledger as low
 
-            low.append(tx.conn, [(e.actor, e.action, e.subject, e.data) for e in events[:1]], ts=events[0].ts)
+            low.append(
+                tx.conn,
+                [(e.actor, e.action, e.subject, e.data) for e in events[:1]],
+                ts=events[0].ts,
+            )
             for e in events[1:]:
                 data = e.data | ({"i": 99} if e.seq == 3 else {})
                 low.append(tx.conn, [(e.actor, e.action, e.subject, data)], ts=e.ts)

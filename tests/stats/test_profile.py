@@ -266,9 +266,12 @@ def test_overrides_convert_values() -> None:
         profile({"s": ["not a date"]}, kinds={"s": "datetime"})
 
 
-def test_mixed_types_are_rejected() -> None:
+def test_mixed_types_and_duplicate_names_are_rejected() -> None:
     with pytest.raises(InputError, match="mixed"):
         profile({"x": [1, "a"]})
+    twice = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["x", "x"])
+    with pytest.raises(InputError, match="more than once"):
+        profile(twice)
 
 
 def test_bad_bins_and_quantiles() -> None:

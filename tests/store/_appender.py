@@ -11,7 +11,13 @@ import mlaudit
 
 
 def main() -> None:
-    target, key, count, batch, name = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    target, key, count, batch, name = (
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]),
+        int(sys.argv[4]),
+        sys.argv[5],
+    )
     ws = mlaudit.open(target, create=False, signing_key=key, actor=name)
     done = 0
     while done < count:
@@ -20,7 +26,10 @@ def main() -> None:
             ws.ledger.record("test.appended", f"writer:{name}", {"i": done, "writer": name})
         else:
             ws.ledger.record_batch(
-                [("test.appended", f"writer:{name}", {"i": done + j, "writer": name}) for j in range(n)]
+                [
+                    ("test.appended", f"writer:{name}", {"i": done + j, "writer": name})
+                    for j in range(n)
+                ]
             )
         done += n
         print(done, flush=True)

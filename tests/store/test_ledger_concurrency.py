@@ -51,10 +51,14 @@ def test_eight_processes_on_postgres(pg_database: str, tmp_path: Path) -> None:
 
 def test_four_processes_on_sqlite(tmp_path: Path) -> None:
     target = str(tmp_path / "ws")
-    _writers_append_concurrently(target, str(tmp_path / "ws" / "keys" / "ledger.pem"), writers=4, each=150)
+    _writers_append_concurrently(
+        target, str(tmp_path / "ws" / "keys" / "ledger.pem"), writers=4, each=150
+    )
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_sigkill_mid_batch_keeps_every_committed_event(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

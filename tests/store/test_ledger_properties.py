@@ -20,12 +20,17 @@ def _workspace(root: Path) -> mlaudit.Workspace:
     ws = mlaudit.open(root / "ws")
     if ws.ledger.size() == 1:
         ws.ledger.record_batch(
-            [("data.logged", f"dataset:d{i}", {"rows": i * 10, "tags": ["a", "é"]}) for i in range(1, N_EVENTS)]
+            [
+                ("data.logged", f"dataset:d{i}", {"rows": i * 10, "tags": ["a", "é"]})
+                for i in range(1, N_EVENTS)
+            ]
         )
     return ws
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     seq=st.integers(0, N_EVENTS - 1),
     column=st.sampled_from(COLUMNS),
@@ -46,7 +51,10 @@ def test_any_single_byte_edit_is_detected(
             ).scalar_one()
             if column == "seq":
                 new_value: object = N_EVENTS + (position % 50)  # an unused seq
-                conn.execute(sa.text("UPDATE ledger_events SET seq = :n WHERE seq = :s"), {"n": new_value, "s": seq})
+                conn.execute(
+                    sa.text("UPDATE ledger_events SET seq = :n WHERE seq = :s"),
+                    {"n": new_value, "s": seq},
+                )
             else:
                 raw = bytearray(value.encode("utf-8"))
                 i = position % len(raw)
@@ -58,7 +66,8 @@ def test_any_single_byte_edit_is_detected(
                 except UnicodeDecodeError:  # an edit inside a multi-byte character: store raw bytes
                     new_value = bytes(raw)
                 conn.execute(
-                    sa.text(f"UPDATE ledger_events SET {column} = :v WHERE seq = :s"), {"v": new_value, "s": seq}
+                    sa.text(f"UPDATE ledger_events SET {column} = :v WHERE seq = :s"),
+                    {"v": new_value, "s": seq},
                 )
             result = verify(conn, meta=ws.store.meta, trusted_key_id=ws.store.trusted_key_id())
             trans.rollback()

@@ -26,7 +26,10 @@ def _ws(target: dict[str, str]) -> mlaudit.Workspace:
 def filled(workspace_target: dict[str, str]) -> Any:
     ws = _ws(workspace_target)
     ws.ledger.record_batch(
-        [("model.registered", f"model:m{i}", {"i": i, "name": f"m{i}", "note": "ünïcode"}) for i in range(1, 12)]
+        [
+            ("model.registered", f"model:m{i}", {"i": i, "name": f"m{i}", "note": "ünïcode"})
+            for i in range(1, 12)
+        ]
     )
     assert ws.ledger.size() == 12
     assert ws.ledger.verify().ok
@@ -41,7 +44,11 @@ def _sql(ws: mlaudit.Workspace, statement: str, **params: Any) -> None:
 
 def _row(ws: mlaudit.Workspace, seq: int) -> dict[str, Any]:
     with ws.store.engine.connect() as conn:
-        return dict(conn.execute(sa.text("SELECT * FROM ledger_events WHERE seq = :s"), {"s": seq}).mappings().one())
+        return dict(
+            conn.execute(sa.text("SELECT * FROM ledger_events WHERE seq = :s"), {"s": seq})
+            .mappings()
+            .one()
+        )
 
 
 def test_untouched_ledger_verifies(filled: mlaudit.Workspace) -> None:
@@ -50,7 +57,11 @@ def test_untouched_ledger_verifies(filled: mlaudit.Workspace) -> None:
 
 
 def test_edited_payload(filled: mlaudit.Workspace) -> None:
-    _sql(filled, "UPDATE ledger_events SET payload = :p WHERE seq = 5", p='{"i":999,"name":"m4","note":"ünïcode"}')
+    _sql(
+        filled,
+        "UPDATE ledger_events SET payload = :p WHERE seq = 5",
+        p='{"i":999,"name":"m4","note":"ünïcode"}',
+    )
     result = filled.ledger.verify()
     assert not result.ok and result.first_bad_seq == 5
     assert "hash mismatch" in (result.reason or "")
@@ -80,7 +91,10 @@ def test_inserted_event(filled: mlaudit.Workspace) -> None:
         filled,
         "INSERT INTO ledger_events (seq, ts, actor, action, subject, payload, prev_hash, hash) "
         "VALUES (4, :ts, 'mallory', 'model.approved', 'model:m1', :p, :prev, :h)",
-        ts=ts, p=payload, prev=prev, h=forged,
+        ts=ts,
+        p=payload,
+        prev=prev,
+        h=forged,
     )
     result = filled.ledger.verify()
     assert not result.ok and result.first_bad_seq == 5
@@ -94,7 +108,9 @@ def test_two_swapped_events(filled: mlaudit.Workspace) -> None:
     assert not result.ok and result.first_bad_seq == 7
 
 
-def test_truncated_tail_caught_by_exported_checkpoint(filled: mlaudit.Workspace, tmp_path: Path) -> None:
+def test_truncated_tail_caught_by_exported_checkpoint(
+    filled: mlaudit.Workspace, tmp_path: Path
+) -> None:
     exported = tmp_path / "cp.json"
     filled.ledger.checkpoint(exported)
     # A careful attacker removes the last three events, their tree nodes, the stored
@@ -107,7 +123,10 @@ def test_truncated_tail_caught_by_exported_checkpoint(filled: mlaudit.Workspace,
         rows = conn.execute(sa.text("SELECT level, idx FROM ledger_nodes")).all()
         for level, idx in rows:
             if (idx + 1) << level > keep:
-                conn.execute(sa.text("DELETE FROM ledger_nodes WHERE level = :l AND idx = :i"), {"l": level, "i": idx})
+                conn.execute(
+                    sa.text("DELETE FROM ledger_nodes WHERE level = :l AND idx = :i"),
+                    {"l": level, "i": idx},
+                )
         conn.execute(sa.text("UPDATE ledger_head SET size = :k, hash = :h"), {"k": keep, "h": last})
     assert filled.ledger.verify().ok  # from the database alone this cannot be seen
     result = filled.ledger.verify([exported])
@@ -119,9 +138,15 @@ def test_replaced_public_key(filled: mlaudit.Workspace, tmp_path: Path) -> None:
     other = signing.generate_key(tmp_path / "other.pem")
     pem = signing.public_pem(other.public_key())
     _sql(filled, "UPDATE workspace_meta SET value = :v WHERE key = 'public_key'", v=pem)
-    _sql(filled, "UPDATE workspace_meta SET value = :v WHERE key = 'key_id'", v=signing.key_id(other.public_key()))
+    _sql(
+        filled,
+        "UPDATE workspace_meta SET value = :v WHERE key = 'key_id'",
+        v=signing.key_id(other.public_key()),
+    )
     reopened = mlaudit.open(
-        filled.store.location.url if filled.store.location.folder is None else filled.store.location.folder,
+        filled.store.location.url
+        if filled.store.location.folder is None
+        else filled.store.location.folder,
         signing_key=filled.store.location.key_path,
         artifacts=filled.store.location.artifacts,
     )

@@ -26,13 +26,17 @@ def test_folder_with_other_files_is_not_taken_over(tmp_path: Path) -> None:
         mlaudit.open(tmp_path)
 
 
-def test_missing_workspace_is_not_created_by_readers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_workspace_is_not_created_by_readers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["ledger", "verify", "-w", str(tmp_path / "nope")]) == 2
     assert "mlaudit init" in capsys.readouterr().err
     assert not (tmp_path / "nope").exists()
 
 
-def test_unreachable_database_hides_password(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unreachable_database_hides_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     url = "postgresql+psycopg://auditor:s3cret@127.0.0.1:1/nowhere"
     assert main(["init", url, "--key", str(tmp_path / "k.pem")]) == 2
     err = capsys.readouterr().err
@@ -48,7 +52,9 @@ def test_unsupported_database(tmp_path: Path) -> None:
 def test_corrupt_key_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws_dir = tmp_path / "ws"
     assert main(["init", str(ws_dir)]) == 0
-    (ws_dir / "keys" / "ledger.pem").write_text("-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n")
+    (ws_dir / "keys" / "ledger.pem").write_text(
+        "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n"
+    )
     capsys.readouterr()
     assert main(["ledger", "checkpoint", "-w", str(ws_dir)]) == 2
     assert "signing key file is corrupt" in capsys.readouterr().err
@@ -60,12 +66,17 @@ def test_missing_key_for_database_url(pg_database: str) -> None:
         mlaudit.open(pg_database)
 
 
-def test_checkpoint_from_another_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkpoint_from_another_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["init", str(a)]) == 0 and main(["init", str(b)]) == 0
     assert main(["ledger", "checkpoint", "-w", str(b), "--export", str(tmp_path / "b.json")]) == 0
     capsys.readouterr()
-    assert main(["ledger", "verify", "-w", str(a), "--checkpoint", str(tmp_path / "b.json"), "--json"]) == 3
+    assert (
+        main(["ledger", "verify", "-w", str(a), "--checkpoint", str(tmp_path / "b.json"), "--json"])
+        == 3
+    )
     report = orjson.loads(capsys.readouterr().out)
     assert report["ok"] is False and "from workspace" in report["reason"]
 

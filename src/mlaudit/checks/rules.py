@@ -28,7 +28,7 @@ from mlaudit.frames import to_table
 from mlaudit.stats import quality
 from mlaudit.stats.result import Result
 
-__all__ = ["RULES", "Rule", "load_rules", "parse_rules", "validate_rules"]
+__all__ = ["RULES", "Rule", "load_rules", "parse_rule", "parse_rules", "validate_rules"]
 
 Severity = Literal["fail", "warn"]
 
@@ -200,8 +200,9 @@ class Rule:
         return out
 
 
-def parse_rules(data: Any, *, path: str | None = None, base_dir: str | Path | None = None,
-                ) -> list[Rule]:
+def parse_rules(
+    data: Any, *, path: str | None = None, base_dir: str | Path | None = None
+) -> list[Rule]:
     """Rules from parsed YAML: ``{"rules": [{"rule": "not_null", "column": "id"}, …]}`` or a list.
 
     ``path`` names the rules file in errors; relative ``reference`` paths of referential rules
@@ -220,10 +221,13 @@ def parse_rules(data: Any, *, path: str | None = None, base_dir: str | Path | No
         raise InputError("no rules found", path=path, hint="start the file with 'rules:'")
     if not isinstance(data, list):
         raise InputError("'rules' must be a list of rules", path=path)
-    return [_parse_one(i, item, path, base_dir) for i, item in enumerate(data, start=1)]
+    return [parse_rule(i, item, path, base_dir) for i, item in enumerate(data, start=1)]
 
 
-def _parse_one(index: int, item: Any, path: str | None, base_dir: str | Path | None) -> Rule:
+def parse_rule(
+    index: int, item: Any, path: str | None = None, base_dir: str | Path | None = None
+) -> Rule:
+    """Rule number ``index`` (1-based, for messages) from its YAML mapping ``item``."""
     where = f"rule #{index}"
     if not isinstance(item, Mapping):
         raise InputError(f"{where}: expected a mapping with a 'rule:' key, got {item!r}", path=path)

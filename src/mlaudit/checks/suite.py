@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mlaudit.checks.rules import Rule, _parse_one
+from mlaudit.checks.rules import Rule, parse_rule
 from mlaudit.errors import InputError
 from mlaudit.frames import TableLike, to_table
 from mlaudit.stats.quality import DEFAULT_EXAMPLES
@@ -65,7 +65,7 @@ def run_rules(
     if examples < 0:
         raise InputError(f"examples must be 0 or more, not {examples}")
     resolved = [
-        r if isinstance(r, Rule) else _parse_one(i, r, path=None, base_dir=None)
+        r if isinstance(r, Rule) else parse_rule(i, r, path=None, base_dir=None)
         for i, r in enumerate(rules, start=1)
     ]
     return CheckReport(table.num_rows, tuple(_run_one(r, table, examples) for r in resolved))

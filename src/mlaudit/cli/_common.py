@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -11,8 +12,30 @@ from rich.console import Console
 
 __all__ = ["JsonOpt", "WorkspaceOpt", "err", "print_json", "show_progress"]
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+
+class _Console:
+    """A Rich console made at print time, so COLUMNS and the terminal are read when printing.
+
+    On a terminal Rich uses the terminal's width; when piped (CI logs, files) tables get 120
+    columns instead of Rich's 80 so that hashes and numbers are not folded.
+    """
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+
+    def _make(self) -> Console:
+        stream = sys.stderr if self._stderr else sys.stdout
+        width = None if stream.isatty() or os.environ.get("COLUMNS") else 120
+        return Console(
+            stderr=self._stderr, highlight=False, soft_wrap=not self._stderr, width=width
+        )
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        self._make().print(*objects, **kwargs)
+
+
+err = _Console(stderr=True)
+out = _Console(stderr=False)
 
 WorkspaceOpt = typer.Option(
     None,
@@ -36,7 +59,9 @@ def _default(obj: Any) -> Any:
 def print_json(obj: Any) -> None:
     """Write ``obj`` as JSON to stdout (numpy values and objects with ``to_dict`` allowed)."""
     sys.stdout.write(
-        orjson.dumps(obj, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+        orjson.dumps(
+            obj, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
+        ).decode()
         + "\n"
     )
     sys.stdout.flush()

@@ -128,7 +128,8 @@ def _example(result: Any) -> str:
     if d.get("rule") == "freshness":
         return f"newest {d.get('newest')}, max_age {d.get('max_age')}"
     if d.get("rule") == "row_count":
-        return f"{d.get('rows')} rows; min {d.get('min')}, max {d.get('max')}"
+        bounds = ", ".join(f"{k} {d[k]}" for k in ("min", "max") if d.get(k) is not None)
+        return f"{d.get('rows')} rows; {bounds}"
     if result.value is None:
         return ""
     if result.threshold is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from mlaudit.cli._common import JsonOpt, WorkspaceOpt, err, out, print_json, show_progress
+from mlaudit.cli._common import JsonOpt, WorkspaceOpt, out, print_json, show_progress
 
 __all__ = ["register"]
 
@@ -31,12 +31,15 @@ def verify_command(
     """Recompute the hash chain, the Merkle tree and every signature. Exit 3 if anything is off."""
     with _open(workspace) as ws:
         if show_progress(json):
+            from rich.console import Console
             from rich.progress import Progress
 
             total = ws.ledger.size()
-            with Progress(console=err, transient=True) as bar:
+            with Progress(console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task("verifying", total=total)
-                result = ws.ledger.verify(checkpoint, progress=lambda n: bar.update(task, completed=n))
+                result = ws.ledger.verify(
+                    checkpoint, progress=lambda n: bar.update(task, completed=n)
+                )
         else:
             result = ws.ledger.verify(checkpoint)
     if json:
@@ -51,7 +54,9 @@ def verify_command(
     else:
         out.print(f"[bold red]ledger does NOT verify[/]: first bad seq {result.first_bad_seq}")
         out.print(f"  reason: {result.reason}")
-        out.print(f"  events read: {result.events}, checkpoints checked: {result.checkpoints_checked}")
+        out.print(
+            f"  events read: {result.events}, checkpoints checked: {result.checkpoints_checked}"
+        )
     if not result.ok:
         raise typer.Exit(3)
 
@@ -73,13 +78,17 @@ def log_command(
         return
     table = Table("seq", "time (UTC)", "actor", "action", "subject", "hash")
     for e in events:
-        table.add_row(str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action, e.subject, e.hash[:12] + "…")
+        table.add_row(
+            str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action, e.subject, e.hash[:12] + "…"
+        )
     out.print(table)
 
 
 @ledger_app.command("checkpoint")
 def checkpoint_command(
-    export: Path | None = typer.Option(None, "--export", help="Also write the checkpoint to this file."),
+    export: Path | None = typer.Option(
+        None, "--export", help="Also write the checkpoint to this file."
+    ),
     workspace: str | None = WorkspaceOpt,
     json: bool = JsonOpt,
 ) -> None:
@@ -89,7 +98,9 @@ def checkpoint_command(
     if json:
         print_json(cp.to_dict() | {"exported_to": str(export) if export else None})
         return
-    out.print(f"checkpoint at {cp.tree_size} events, root {cp.root}, signed by key {cp.key_id[:16]}…")
+    out.print(
+        f"checkpoint at {cp.tree_size} events, root {cp.root}, signed by key {cp.key_id[:16]}…"
+    )
     if export:
         out.print(f"exported to {export}: keep it where the database admin cannot change it")
 
@@ -97,7 +108,9 @@ def checkpoint_command(
 @ledger_app.command("prove")
 def prove_command(
     seq: int = typer.Argument(..., help="The event's sequence number."),
-    tree_size: int | None = typer.Option(None, "--size", help="Prove against this tree size (default: all)."),
+    tree_size: int | None = typer.Option(
+        None, "--size", help="Prove against this tree size (default: all)."
+    ),
     workspace: str | None = WorkspaceOpt,
     json: bool = JsonOpt,
 ) -> None:
@@ -120,7 +133,9 @@ def prove_command(
 @ledger_app.command("consistency")
 def consistency_command(
     old: str = typer.Argument(..., help="Old tree size, or an exported checkpoint file."),
-    new: int | None = typer.Option(None, "--new", help="New tree size (default: the whole ledger)."),
+    new: int | None = typer.Option(
+        None, "--new", help="New tree size (default: the whole ledger)."
+    ),
     workspace: str | None = WorkspaceOpt,
     json: bool = JsonOpt,
 ) -> None:
@@ -139,7 +154,9 @@ def consistency_command(
     if json:
         print_json(proof.to_dict() | {"verified": ok})
     else:
-        out.print(f"tree {proof.old_size} ({proof.old_root[:16]}…) → {proof.new_size} ({proof.new_root[:16]}…)")
+        out.print(
+            f"tree {proof.old_size} ({proof.old_root[:16]}…) → {proof.new_size} ({proof.new_root[:16]}…)"
+        )
         out.print("[green]consistent[/]" if ok else "[red]NOT consistent[/]")
     if not ok:
         raise typer.Exit(3)

@@ -36,7 +36,9 @@ def init_command(
         print_json(info)
         return
     out.print(f"workspace {info['workspace']} (id {info['workspace_id']})")
-    out.print(f"signing key {info['key_file']} (id {str(info['key_id'])[:16]}…): back it up, keep it private")
+    out.print(
+        f"signing key {info['key_file']} (id {str(info['key_id'])[:16]}…): back it up, keep it private"
+    )
 
 
 def demo_command(

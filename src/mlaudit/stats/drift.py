@@ -362,6 +362,7 @@ def _compare_column(name: str, ref: _Fitted, column: pa.ChunkedArray) -> ColumnD
         outcome = CATEGORICAL_TESTS[ref.test](CategoricalPair(ref.state, categories, np.asarray(cat_counts)))
         details = {}
     details.update(outcome.details)
+    details["noise"] = outcome.noise
     details["reference"], details["current"] = ref.counts, counts
     _missing_shares(details, ref.counts, counts)
     return ColumnDrift(
@@ -387,7 +388,7 @@ def _decide(raw: list[ColumnDrift], alpha: float, correction: Correction) -> lis
     for i, q in zip(tested, adjusted.tolist(), strict=True):
         c = raw[i]
         effect = c.effect if c.effect is not None else 0.0
-        drifted = q < alpha and effect > c.threshold
+        drifted = q < alpha and effect - c.details.get("noise", 0.0) > c.threshold
         out[i] = replace(c, p_adjusted=float(q), drifted=bool(drifted))
     return out
 

@@ -36,6 +36,7 @@ thresholds from about 10k rows on; below that the significance test keeps them c
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -69,6 +70,8 @@ __all__ = [
 BINS = 10
 PSI_EPSILON = 1e-4
 UNSEEN = "__unseen__"
+NOISE_WASSERSTEIN = 1.9  # 99th percentile of W / (∫sqrt(F(1−F))dx · sqrt(1/n1 + 1/n2)) under no drift
+NOISE_QUANTILE = 0.99
 _KS_EXACT_MAX_N = 10_000  # scipy's ks_2samp(method="auto") is exact up to this size
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -84,13 +87,18 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one test says about one column; ``p_value`` is ``None`` when there is none."""
+    """What one test says about one column; ``p_value`` is ``None`` when there is none.
+
+    ``noise`` is the effect size two samples of *identical* data of these sizes reach in
+    99 % of cases; the decision rule asks for ``effect - noise > threshold``.
+    """
 
     statistic: float
     p_value: float | None
     effect: float
     effect_name: str
     details: dict[str, Any] = field(default_factory=dict)
+    noise: float = 0.0
 
 
 # ---------------------------------------------------------------- fitted reference states
@@ -111,7 +119,8 @@ class NumericReference:
     std: float
     iqr: float
     edges: np.ndarray
-    proportions: np.ndarray
+    bin_counts: np.ndarray
+    spread: float = 0.0  # ∫ sqrt(F(1 − F)) dx, the no-drift scale of the Wasserstein distance
 
     @property
     def scale(self) -> float:
@@ -133,7 +142,7 @@ def numeric_reference(
     n = values.size
     if n == 0:
         empty = np.empty(0)
-        return NumericReference(empty, 0, False, 0.0, 0.0, empty, np.ones(1))
+        return NumericReference(empty, 0, False, 0.0, 0.0, empty, np.zeros(1, dtype=np.int64))
     qs = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
     edges = np.unique(qs)
     counts = np.diff(np.concatenate(([0], np.searchsorted(values, edges, "right"), [n])))
@@ -144,6 +153,8 @@ def numeric_reference(
         sample = values[np.sort(rng.choice(n, size=sample_size, replace=False))]
     q1, q3 = np.quantile(values, [0.25, 0.75])
     std = float(np.std(values, ddof=1)) if n > 1 else 0.0
+    cdf = np.arange(1, n) / n
+    spread = float(np.dot(np.sqrt(cdf * (1.0 - cdf)), np.diff(values))) if n > 1 else 0.0
     return NumericReference(
         sample=sample,
         count=n,
@@ -151,7 +162,8 @@ def numeric_reference(
         std=std if math.isfinite(std) else 0.0,
         iqr=float(q3 - q1),
         edges=edges,
-        proportions=counts / n,
+        bin_counts=counts.astype(np.int64),
+        spread=spread if math.isfinite(spread) else 0.0,
     )
 
 
@@ -228,10 +240,10 @@ class NumericPair:
 
     @cached_property
     def bin_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Reference proportions and current counts on the reference-quantile bins."""
+        """Reference and current counts on the reference-quantile bins."""
         n = self.cur.size
         inner = np.searchsorted(self.cur, self.ref.edges, "right")
-        return self.ref.proportions, np.diff(np.concatenate(([0], inner, [n])))
+        return self.ref.bin_counts, np.diff(np.concatenate(([0], inner, [n])))
 
 
 class CategoricalPair:
@@ -276,7 +288,9 @@ def ks(pair: NumericPair) -> Outcome:
     method "auto": exact up to 10k values per side, else Smirnov's asymptotic form)."""
     n1, n2 = pair.ref.sample.size, pair.cur.size
     if max(n1, n2) <= _KS_EXACT_MAX_N:
-        res = stats.ks_2samp(pair.ref.sample, pair.cur, method="auto")
+        with warnings.catch_warnings():  # SciPy's own fallback to "asymp" is not news
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = stats.ks_2samp(pair.ref.sample, pair.cur, method="auto")
         d, p = float(res.statistic), float(res.pvalue)
     else:
         _, cum_cur, run_end = pair.merged
@@ -356,22 +370,36 @@ def _anderson_normalise(a2akn: float, n: np.ndarray, big_n: int) -> tuple[float,
 def _with_wasserstein(pair: NumericPair, statistic: float, p: float | None, details: dict[str, Any]) -> Outcome:
     w = pair.wasserstein
     scale = pair.ref.scale
+    s = math.sqrt(1.0 / pair.ref.sample.size + 1.0 / pair.cur.size)
+    noise = NOISE_WASSERSTEIN * pair.ref.spread / scale * s
     details = {**details, "wasserstein": w, "scale": scale}
-    return Outcome(statistic, p, w / scale, "wasserstein_std", details)
+    return Outcome(statistic, p, w / scale, "wasserstein_std", details, noise)
 
 
 # ---------------------------------------------------------------- binned / categorical tests
 
 
 def _numeric_or_categorical(pair: NumericPair | CategoricalPair) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-    """(reference proportions, reference counts-or-None-as-array, current counts, details)."""
+    """(reference counts, reference counts, current counts, details)."""
     if isinstance(pair, NumericPair):
-        props, cur = pair.bin_counts
-        ref_counts = props * pair.ref.count
-        return props, ref_counts, cur, {"bins": int(props.size)}
-    ref = pair.ref_counts.astype(np.float64)
-    total = ref.sum()
-    return ref / total if total else ref, ref, pair.cur_counts, pair.details()
+        ref, cur = pair.bin_counts
+        return ref, ref, cur, {"bins": int(ref.size)}
+    return pair.ref_counts, pair.ref_counts, pair.cur_counts, pair.details()
+
+
+def _binned_noise(kind: str, ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    """99th percentile of a binned effect under no drift (multinomial, chi-square approx.):
+    sum (p − q)² / m ≈ s² · chi2(k − 1) with s² = 1/n_ref + 1/n_cur."""
+    k = int(np.count_nonzero((ref_counts + cur_counts) > 0))
+    n_ref, n_cur = float(ref_counts.sum()), float(cur_counts.sum())
+    if k < 2 or n_ref <= 0 or n_cur <= 0:
+        return 0.0
+    chi = float(stats.chi2.ppf(NOISE_QUANTILE, k - 1)) * (1.0 / n_ref + 1.0 / n_cur)
+    if kind == "psi":
+        return chi
+    if kind == "hellinger":
+        return math.sqrt(chi / 8.0)
+    return math.sqrt(chi / (8.0 * math.log(2.0)))  # JS distance, base 2
 
 
 def _chi2_p(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, float, int]:
@@ -389,7 +417,8 @@ def chi2(pair: CategoricalPair) -> Outcome:
     effect: Jensen–Shannon distance (base 2) between the category shares."""
     props, ref_counts, cur, details = _numeric_or_categorical(pair)
     stat, p, dof = _chi2_p(ref_counts, cur)
-    return Outcome(stat, p, _js(props, cur), "js_distance", {**details, "dof": dof})
+    noise = _binned_noise("js", ref_counts, cur)
+    return Outcome(stat, p, _js(props, cur), "js_distance", {**details, "dof": dof}, noise)
 
 
 def psi(pair: NumericPair | CategoricalPair) -> Outcome:
@@ -398,7 +427,8 @@ def psi(pair: NumericPair | CategoricalPair) -> Outcome:
     props, ref_counts, cur, details = _numeric_or_categorical(pair)
     value = _psi(props, cur)
     _, p, _ = _chi2_p(ref_counts, cur)
-    return Outcome(value, p, value, "psi", {**details, "p_value_from": "chi2"})
+    noise = _binned_noise("psi", ref_counts, cur)
+    return Outcome(value, p, value, "psi", {**details, "p_value_from": "chi2"}, noise)
 
 
 def js(pair: NumericPair | CategoricalPair) -> Outcome:
@@ -407,15 +437,17 @@ def js(pair: NumericPair | CategoricalPair) -> Outcome:
     props, ref_counts, cur, details = _numeric_or_categorical(pair)
     value = _js(props, cur)
     _, p, _ = _chi2_p(ref_counts, cur)
-    return Outcome(value, p, value, "js_distance", {**details, "p_value_from": "chi2"})
+    noise = _binned_noise("js", ref_counts, cur)
+    return Outcome(value, p, value, "js_distance", {**details, "p_value_from": "chi2"}, noise)
 
 
 def hellinger(pair: NumericPair | CategoricalPair) -> Outcome:
-    """Hellinger distance ``sqrt(1 − Σ sqrt(r·c))`` (in [0, 1]) with a chi-square p-value."""
+    """Hellinger distance ``sqrt(½ Σ (√r − √c)²)`` (in [0, 1]) with a chi-square p-value."""
     props, ref_counts, cur, details = _numeric_or_categorical(pair)
     value = _hellinger(props, cur)
     _, p, _ = _chi2_p(ref_counts, cur)
-    return Outcome(value, p, value, "hellinger", {**details, "p_value_from": "chi2"})
+    noise = _binned_noise("hellinger", ref_counts, cur)
+    return Outcome(value, p, value, "hellinger", {**details, "p_value_from": "chi2"}, noise)
 
 
 def _shares(x: np.ndarray) -> np.ndarray:
@@ -438,8 +470,8 @@ def _js(ref_props: np.ndarray, cur_counts: np.ndarray) -> float:
 
 
 def _hellinger(ref_props: np.ndarray, cur_counts: np.ndarray) -> float:
-    bc = float(np.sqrt(_shares(ref_props) * _shares(cur_counts)).sum())
-    return math.sqrt(max(1.0 - bc, 0.0))
+    diff = np.sqrt(_shares(ref_props)) - np.sqrt(_shares(cur_counts))
+    return math.sqrt(0.5 * float(np.dot(diff, diff)))
 
 
 NUMERIC_TESTS: dict[str, Callable[[NumericPair], Outcome]] = {

@@ -32,7 +32,15 @@ import pyarrow.compute as pc
 
 from mlaudit.errors import InputError
 
-__all__ = ["KINDS", "ColumnKind", "infer_kind", "infer_kinds", "numeric_values", "string_values"]
+__all__ = [
+    "KINDS",
+    "ColumnKind",
+    "check_bins",
+    "infer_kind",
+    "infer_kinds",
+    "numeric_values",
+    "string_values",
+]
 
 ColumnKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
 KINDS: tuple[ColumnKind, ...] = get_args(ColumnKind)
@@ -177,6 +185,33 @@ def string_values(column: _Column, name: str) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
     return values
+
+
+def check_bins(
+    bins: Mapping[str, np.ndarray], kinds: Mapping[str, ColumnKind]
+) -> dict[str, np.ndarray]:
+    """Validated histogram edges per column: only numeric/datetime columns, finite, increasing.
+
+    >>> check_bins({"x": [0, 1, 2]}, {"x": "numeric"})["x"].tolist()
+    [0.0, 1.0, 2.0]
+    """
+    out = {}
+    for name, raw in bins.items():
+        if name not in kinds:
+            raise InputError("bins given for a column that does not exist", column=name)
+        if kinds[name] not in ("numeric", "datetime"):
+            raise InputError(
+                f"bins apply to numeric and datetime columns, not {kinds[name]}", column=name
+            )
+        edges = np.asarray(raw, dtype=np.float64)
+        if edges.ndim != 1 or len(edges) < 2 or not np.isfinite(edges).all():
+            raise InputError(
+                "bin edges must be a 1-D array of at least 2 finite numbers", column=name
+            )
+        if not (np.diff(edges) > 0).all():
+            raise InputError("bin edges must be strictly increasing", column=name)
+        out[name] = edges
+    return out
 
 
 def _epoch_seconds(values: _Column, name: str) -> _Column:

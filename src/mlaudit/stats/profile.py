@@ -24,17 +24,21 @@ quantiles, and empty sketches; an all-null column likewise (plus its null count)
 Datetimes are profiled as seconds since 1970-01-01 UTC (so min, max, quantiles and bins are
 in that unit). Booleans have mean = share of ``True`` and item counts ``"true"``/``"false"``.
 Text columns describe value *length* in characters (moments, quantiles) plus distinct count.
+A categorical with more than :data:`EXACT_ITEMS_CAP` distinct values (even millions) keeps
+only bounded sketches. Without ``bins=`` a column's histogram has 20 equal-width bins over
+its own range, so parts profiled that way do not merge (:class:`InputError`): pass
+``bins=reference.bins()``. Mixed-type columns are rejected by :func:`~mlaudit.frames.to_table`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import struct
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-import dataclasses
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,7 +55,13 @@ from datasketches import (
 
 from mlaudit.errors import InputError
 from mlaudit.frames import TableLike, to_table
-from mlaudit.stats.kinds import ColumnKind, infer_kinds, numeric_values, string_values
+from mlaudit.stats.kinds import (
+    ColumnKind,
+    check_bins,
+    infer_kinds,
+    numeric_values,
+    string_values,
+)
 
 __all__ = [
     "EMPTY_STRING_KEY",
@@ -71,7 +81,6 @@ EXACT_ITEMS_CAP = 10_000
 DEFAULT_BINS = 20
 HLL_LG_K = 12  # 4 KiB per column, relative standard error ~1.6 %
 ITEMS_LG_MAX_K = 12  # frequent-items map of 4096 slots: error <= 0.00085 x total weight
-_HISTOGRAM_KINDS = ("numeric", "datetime")
 _MAGIC = b"MLAUDIT-PROFILE\n"
 # Apache DataSketches' HLL skips empty strings; this key stands in for "" so it is counted.
 # Engines that build profiles elsewhere (Spark) must feed the same keys: strings as they are,
@@ -375,15 +384,18 @@ def profile(
     (4, 1, 1, 2.0, 3.0)
     """
     table = to_table(data)
+    names = table.column_names
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError("the column name appears more than once", column=dup)
     resolved = infer_kinds(table, kinds)
-    edges = _checked_bins(bins or {}, resolved)
+    edges = check_bins(bins or {}, resolved)
     if not 8 <= k <= 65535:
         raise InputError(f"k must be between 8 and 65535, not {k}")
 
     def one(name: str) -> ColumnProfile:
         return _profile_column(name, table.column(name), resolved[name], edges.get(name), k)
 
-    names = table.column_names
     workers = min(len(names), os.cpu_count() or 1)
     if workers > 1 and table.num_rows * len(names) >= _PARALLEL_CELLS:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -417,12 +429,9 @@ def _profile_column(
             return _with_items(base, list(zip(values, counts, strict=True)))
         # past the cap: stream (heavy items first) into the sketches, 64k Python objects at a time
         vc = vc.take(pc.sort_indices(vc.field("counts"), sort_keys=[("", "descending")]))
-        items = base["items_sketch"] = frequent_strings_sketch(ITEMS_LG_MAX_K)
-        for start in range(0, len(vc), 65_536):
-            chunk = vc.slice(start, 65_536)
-            values = chunk.field("values").to_pylist()
-            _feed_hll_strings(base["distinct_sketch"], values)
-            deque(map(items.update, values, chunk.field("counts").to_pylist()), maxlen=0)
+        chunks = (vc.slice(i, 65_536) for i in range(0, len(vc), 65_536))
+        lists = ((c.field("values").to_pylist(), c.field("counts").to_pylist()) for c in chunks)
+        base["items_sketch"] = _items_sketch(lists, base["distinct_sketch"])
         return ColumnProfile(**base)
     if kind == "text":
         strings = string_values(column, name)
@@ -499,7 +508,7 @@ def _feed_hll(sketch: hll_sketch, distinct: Iterable[Any]) -> None:
     deque(map(sketch.update, distinct), maxlen=0)
 
 
-def _feed_hll_strings(sketch: hll_sketch, distinct: list[str]) -> None:
+def _feed_hll_strings(sketch: hll_sketch, distinct: Sequence[str]) -> None:
     _feed_hll(sketch, distinct)
     if "" in distinct:
         sketch.update(EMPTY_STRING_KEY)
@@ -510,10 +519,20 @@ def _items(
 ) -> tuple[tuple[tuple[str, int], ...] | None, frequent_strings_sketch | None]:
     if len(pairs) <= EXACT_ITEMS_CAP:
         return tuple(sorted(pairs, key=lambda p: (-p[1], p[0]))), None
-    sketch = frequent_strings_sketch(ITEMS_LG_MAX_K)
     pairs.sort(key=lambda p: -p[1])  # heavy items first: fewer purges
-    deque(map(sketch.update, (p[0] for p in pairs), (p[1] for p in pairs)), maxlen=0)
-    return None, sketch
+    values, counts = zip(*pairs, strict=True)
+    return None, _items_sketch([(values, counts)])
+
+
+def _items_sketch(
+    chunks: Iterable[tuple[Sequence[str], Sequence[int]]], hll: hll_sketch | None = None
+) -> frequent_strings_sketch:
+    sketch = frequent_strings_sketch(ITEMS_LG_MAX_K)
+    for values, counts in chunks:
+        deque(map(sketch.update, values, counts), maxlen=0)
+        if hll is not None:
+            _feed_hll_strings(hll, values)
+    return sketch
 
 
 def _merge_items(
@@ -525,12 +544,11 @@ def _merge_items(
         return _items(list(total.items()))
     if a.items_sketch is None and b.items_sketch is None:
         return None, None  # kinds without item counts
-    sketch = frequent_strings_sketch(ITEMS_LG_MAX_K)
+    exact = [zip(*p.value_counts, strict=True) for p in (a, b) if p.value_counts]
+    sketch = _items_sketch(exact)  # type: ignore[arg-type]
     for part in (a, b):
         if part.items_sketch is not None:
             sketch.merge(part.items_sketch)
-        elif part.value_counts:
-            deque(map(sketch.update, *zip(*part.value_counts, strict=True)), maxlen=0)
     return None, sketch
 
 
@@ -563,28 +581,6 @@ def _pick(fn: Any, a: float | None, b: float | None) -> float | None:
     if a is None or b is None:
         return a if b is None else b
     return float(fn(a, b))
-
-
-def _checked_bins(
-    bins: Mapping[str, np.ndarray], kinds: Mapping[str, ColumnKind]
-) -> dict[str, np.ndarray]:
-    out = {}
-    for name, raw in bins.items():
-        if name not in kinds:
-            raise InputError("bins given for a column that does not exist", column=name)
-        if kinds[name] not in _HISTOGRAM_KINDS:
-            raise InputError(
-                f"bins apply to numeric and datetime columns, not {kinds[name]}", column=name
-            )
-        edges = np.asarray(raw, dtype=np.float64)
-        if edges.ndim != 1 or len(edges) < 2 or not np.isfinite(edges).all():
-            raise InputError(
-                "bin edges must be a 1-D array of at least 2 finite numbers", column=name
-            )
-        if not (np.diff(edges) > 0).all():
-            raise InputError("bin edges must be strictly increasing", column=name)
-        out[name] = edges
-    return out
 
 
 def _sketch_bytes(sketch: Any) -> bytes | None:
@@ -633,17 +629,17 @@ def _decode(data: bytes) -> Profile:
             raise InputError("truncated profile bytes (a sketch runs past the end)")
         return blobs[off : off + length]
 
-    decoders = (kll_doubles_sketch, hll_sketch, frequent_strings_sketch)
     columns: dict[str, ColumnProfile] = {}
     for c in header["columns"]:
-        sketches = {key: blob(c["sketches"][key]) for key in _SKETCHES}
+        q, d, i = (blob(c["sketches"][key]) for key in _SKETCHES)
         vc, h = c["value_counts"], c["histogram"]
-        col = ColumnProfile(
-            **{key: c[key] for key in _SCALARS},
-            **{k: None if b is None else d.deserialize(b)
-               for (k, b), d in zip(sketches.items(), decoders, strict=True)},
+        scalars: dict[str, Any] = {key: c[key] for key in _SCALARS}
+        columns[c["name"]] = ColumnProfile(
+            **scalars,
+            quantile_sketch=None if q is None else kll_doubles_sketch.deserialize(q),
+            distinct_sketch=hll_sketch.deserialize(d),
             value_counts=None if vc is None else tuple((str(v), int(n)) for v, n in vc),
+            items_sketch=None if i is None else frequent_strings_sketch.deserialize(i),
             histogram=None if h is None else Histogram(tuple(h[0]), tuple(h[1]), h[2], h[3]),
-        )  # fmt: skip
-        columns[col.name] = replace(col, m2=float(col.m2))
+        )
     return Profile(int(header["rows"]), columns)

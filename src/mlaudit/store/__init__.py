@@ -183,7 +183,9 @@ def _check_folder(folder: Path, *, create: bool) -> None:
         try:
             folder.mkdir(parents=True)
         except OSError as exc:
-            raise InputError(f"cannot create the workspace folder: {exc.strerror}", path=str(folder)) from exc
+            raise InputError(
+                f"cannot create the workspace folder: {exc.strerror}", path=str(folder)
+            ) from exc
     elif not (folder / DB_FILE).exists():
         if not create:
             raise NotFound(
@@ -213,7 +215,9 @@ def _initialise(engine: Engine, location: Location, actor: str) -> StoreMeta:
             "a new workspace needs a file for its signing key",
             hint="pass --key FILE (or set MLAUDIT_SIGNING_KEY); keep that file outside the database",
         )
-    key = signing.load_private_key(key_path) if key_path.exists() else signing.generate_key(key_path)
+    key = (
+        signing.load_private_key(key_path) if key_path.exists() else signing.generate_key(key_path)
+    )
     public = signing.public_pem(key.public_key())
     kid = signing.key_id(key.public_key())
     with db.write_transaction(engine) as conn:

@@ -27,7 +27,9 @@ _CHUNK = 1 << 20
 def check_digest(digest: str) -> str:
     """Return ``digest`` if it is a well-formed ``sha256:<hex>`` name; InputError otherwise."""
     if not isinstance(digest, str) or not _DIGEST.match(digest):
-        raise InputError(f"not an artifact digest: {digest!r}", hint="expected sha256:<64 hex digits>")
+        raise InputError(
+            f"not an artifact digest: {digest!r}", hint="expected sha256:<64 hex digits>"
+        )
     return digest
 
 
@@ -47,7 +49,9 @@ class ArtifactStore:
             self._fs, self._base = fsspec.core.url_to_fs(text, **storage_options)
         except (ImportError, ValueError) as exc:
             raise InputError(f"cannot use {text!r} as an artifact store: {exc}") from exc
-        self._local = self._fs.protocol in ("file", ("file", "local")) or "file" in self._fs.protocol
+        self._local = (
+            self._fs.protocol in ("file", ("file", "local")) or "file" in self._fs.protocol
+        )
 
     def _path(self, digest: str) -> str:
         hexdigest = check_digest(digest)[7:]

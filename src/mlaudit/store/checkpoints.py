@@ -65,7 +65,9 @@ class Checkpoint:
         try:
             target.write_bytes(orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
         except OSError as exc:
-            raise InputError(f"cannot write the checkpoint: {exc.strerror}", path=str(target)) from exc
+            raise InputError(
+                f"cannot write the checkpoint: {exc.strerror}", path=str(target)
+            ) from exc
         return target
 
     @classmethod
@@ -126,8 +128,12 @@ class InclusionProof:
         ) and merkle.leaf_hash(bytes.fromhex(self.event_hash)) == bytes.fromhex(self.leaf_hash)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "mlaudit.inclusion_proof", "schema_version": 1, **asdict(self),
-                "path": list(self.path)}
+        return {
+            "kind": "mlaudit.inclusion_proof",
+            "schema_version": 1,
+            **asdict(self),
+            "path": list(self.path),
+        }
 
 
 @dataclass(frozen=True)
@@ -150,8 +156,12 @@ class ConsistencyProof:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "mlaudit.consistency_proof", "schema_version": 1, **asdict(self),
-                "path": list(self.path)}
+        return {
+            "kind": "mlaudit.consistency_proof",
+            "schema_version": 1,
+            **asdict(self),
+            "path": list(self.path),
+        }
 
 
 def _node_getter(conn: Connection, wanted: set[tuple[int, int]]) -> Any:
@@ -187,10 +197,19 @@ def create(
         sa.select(ledger_checkpoints).where(ledger_checkpoints.c.tree_size == size)
     ).one_or_none()
     if existing is not None:
-        return Checkpoint(workspace_id, size, existing.root, existing.ts, existing.key_id,
-                          existing.signature, public_pem)
+        return Checkpoint(
+            workspace_id,
+            size,
+            existing.root,
+            existing.ts,
+            existing.key_id,
+            existing.signature,
+            public_pem,
+        )
     kid = signing.key_id(key.public_key())
-    unsigned = Checkpoint(workspace_id, size, root_at(conn, size), ledger.utc_now(), kid, "", public_pem)
+    unsigned = Checkpoint(
+        workspace_id, size, root_at(conn, size), ledger.utc_now(), kid, "", public_pem
+    )
     signature = signing.sign(key, unsigned.message())
     conn.execute(
         sa.insert(ledger_checkpoints).values(
@@ -234,7 +253,9 @@ def prove_inclusion(conn: Connection, seq: int, tree_size: int | None = None) ->
     )
 
 
-def prove_consistency(conn: Connection, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+def prove_consistency(
+    conn: Connection, old_size: int, new_size: int | None = None
+) -> ConsistencyProof:
     """Consistency proof between the trees of ``old_size`` and ``new_size`` events."""
     current = ledger.head(conn)[0]
     new = current if new_size is None else new_size

@@ -209,8 +209,7 @@ def _insert_rows(
         return
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql" and len(rows) > 8:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -252,6 +251,12 @@ def events(
         query = query.limit(limit)
     for row in conn.execute(query):
         yield Event(
-            int(row.seq), row.ts, row.actor, row.action, row.subject, row.payload,
-            row.prev_hash, row.hash,
+            int(row.seq),
+            row.ts,
+            row.actor,
+            row.action,
+            row.subject,
+            row.payload,
+            row.prev_hash,
+            row.hash,
         )

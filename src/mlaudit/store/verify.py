@@ -97,7 +97,9 @@ def verify(
         root = roots.get(count) or _root_from_levels(levels, count).hex()
         public = signing.load_public_key(meta.public_pem)
         for r in stored_cps:
-            cp = Checkpoint(meta.workspace_id, int(r.tree_size), r.root, r.ts, r.key_id, r.signature)
+            cp = Checkpoint(
+                meta.workspace_id, int(r.tree_size), r.root, r.ts, r.key_id, r.signature
+            )
             _check_checkpoint(cp, count, roots, public, meta.key_id, "stored checkpoint")
             checked += 1
         for cp in exported:
@@ -108,7 +110,9 @@ def verify(
                     f"not this one ({meta.workspace_id}): wrong file, or the database was replaced",
                 )
             if cp.key_id != meta.key_id:
-                raise _Bad(0, "the exported checkpoint was signed by a different key than the workspace's")
+                raise _Bad(
+                    0, "the exported checkpoint was signed by a different key than the workspace's"
+                )
             key = signing.load_public_key(cp.public_key) if cp.public_key else public
             if signing.key_id(key) != cp.key_id:
                 raise _Bad(None, "the exported checkpoint's public key does not match its key id")
@@ -121,8 +125,7 @@ def verify(
 
 def _rows(conn: Connection, sql: str, batch: int = 50_000) -> Iterator[Sequence[Any]]:
     """Stream rows straight from the driver (a server-side cursor on PostgreSQL)."""
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
+    raw: Any = conn.connection.dbapi_connection
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT 1")  # make sure a transaction is open for the named cursor
         cursor = raw.cursor(name=f"mlaudit_verify_{id(sql)}")
@@ -157,7 +160,10 @@ def _walk_chain(
     )
     for seq, ts, actor, action, subject, payload, prev_hash, stored_hash in rows:
         if seq != expected:
-            raise _Bad(expected, f"event {expected} is missing (next stored is {seq}): deleted or renumbered")
+            raise _Bad(
+                expected,
+                f"event {expected} is missing (next stored is {seq}): deleted or renumbered",
+            )
         if prev_hash != prev_hex:
             raise _Bad(
                 seq,
@@ -170,7 +176,9 @@ def _walk_chain(
             raise _Bad(seq, "malformed event: a field is not valid text") from None
         digest = sha(prev + body).digest()
         if digest.hex() != stored_hash:
-            raise _Bad(seq, "hash mismatch: the event's ts, actor, action, subject or payload changed")
+            raise _Bad(
+                seq, "hash mismatch: the event's ts, actor, action, subject or payload changed"
+            )
         leaves.append(sha(_LEAF + digest).digest())
         prev, prev_hex = digest, stored_hash
         expected += 1
@@ -195,7 +203,9 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _check_genesis_and_key(conn: Connection, meta: Any, trusted_key_id: str | None, notes: list[str]) -> None:
+def _check_genesis_and_key(
+    conn: Connection, meta: Any, trusted_key_id: str | None, notes: list[str]
+) -> None:
     row = conn.exec_driver_sql(
         "SELECT action, payload FROM ledger_events WHERE seq = 0"
     ).one_or_none()
@@ -211,9 +221,13 @@ def _check_genesis_and_key(conn: Connection, meta: Any, trusted_key_id: str | No
     except Exception:
         raise _Bad(0, "the public key stored in the database is not a valid Ed25519 key") from None
     if signing.key_id(public) != meta.key_id or genesis.get("key_id") != meta.key_id:
-        raise _Bad(0, "the public key in the database is not the one recorded at seq 0: it was replaced")
+        raise _Bad(
+            0, "the public key in the database is not the one recorded at seq 0: it was replaced"
+        )
     if trusted_key_id is None:
-        notes.append("signing key not available here: checked against the key recorded in the ledger")
+        notes.append(
+            "signing key not available here: checked against the key recorded in the ledger"
+        )
     elif trusted_key_id != meta.key_id:
         raise _Bad(0, "the workspace's signing key does not match the public key recorded at seq 0")
 
@@ -225,20 +239,26 @@ def _check_head(conn: Connection, count: int, last_hash: str) -> None:
     size, head_hash = int(row[0][0]), row[0][1]
     if size != count:
         first = min(size, count)
-        raise _Bad(first, f"the ledger head says {size} events but {count} are stored: events were removed or added at the end")
+        raise _Bad(
+            first,
+            f"the ledger head says {size} events but {count} are stored: "
+            "events were removed or added at the end",
+        )
     if head_hash != last_hash:
         raise _Bad(max(count - 1, 0), "the ledger head hash differs from the last event's hash")
 
 
 def _check_tree(conn: Connection, levels: list[list[bytes]]) -> None:
     """Compare the stored tree, level by level, with the one recomputed from the events."""
-    counts = dict(
+    counts: dict[Any, Any] = dict(
         conn.exec_driver_sql("SELECT level, COUNT(*) FROM ledger_nodes GROUP BY level").all()
     )
     for level in sorted(int(k) for k in counts):
         if level >= len(levels) or counts[level] > len(levels[level]):
             width = len(levels[level]) if level < len(levels) else 0
-            raise _Bad(width << level, f"tree level {level} holds nodes for events that do not exist")
+            raise _Bad(
+                width << level, f"tree level {level} holds nodes for events that do not exist"
+            )
     for level, expected in enumerate(levels):
         if not expected:
             continue
@@ -248,15 +268,22 @@ def _check_tree(conn: Connection, levels: list[list[bytes]]) -> None:
                 conn, f"SELECT idx, hash FROM ledger_nodes WHERE level = {level} ORDER BY idx"
             )
         ]
-        if len(stored) == len(expected) and b"".join(v for _, v in stored) == b"".join(expected):
-            if stored[-1][0] == len(expected) - 1:
-                continue
+        if (
+            len(stored) == len(expected)
+            and stored[-1][0] == len(expected) - 1
+            and b"".join(v for _, v in stored) == b"".join(expected)
+        ):
+            continue
         for ix, want in enumerate(expected):  # slow path: find the first bad node
             got = stored[ix] if ix < len(stored) else None
             if got is None or got[0] != ix:
-                raise _Bad(ix << level, f"tree node (level {level}, index {ix}) is missing or out of place")
+                raise _Bad(
+                    ix << level, f"tree node (level {level}, index {ix}) is missing or out of place"
+                )
             if got[1] != want:
-                raise _Bad(ix << level, f"tree node (level {level}, index {ix}) does not match the events")
+                raise _Bad(
+                    ix << level, f"tree node (level {level}, index {ix}) does not match the events"
+                )
 
 
 def _root_from_levels(levels: list[list[bytes]], size: int) -> bytes:
@@ -269,7 +296,9 @@ def _check_checkpoint(
     cp: Checkpoint, count: int, roots: dict[int, str], key: Any, key_id: str, what: str
 ) -> None:
     if cp.key_id != key_id:
-        raise _Bad(0, f"{what} at size {cp.tree_size} names key {cp.key_id[:12]}…, not the workspace's")
+        raise _Bad(
+            0, f"{what} at size {cp.tree_size} names key {cp.key_id[:12]}…, not the workspace's"
+        )
     if not signing.verify_signature(key, cp.message(), cp.signature):
         raise _Bad(
             max(cp.tree_size - 1, 0),

@@ -1,0 +1,42 @@
+"""`mlaudit demo` tells the whole story and leaves a workspace that verifies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+import mlaudit
+from mlaudit.cli import main
+from mlaudit.demo import run_demo
+
+
+def test_demo_story(tmp_path: Path) -> None:
+    summary = run_demo(tmp_path / "demo", quiet=True)
+    assert summary["verified"] is True
+    assert set(summary["drifted_columns"]) == set(summary["planted_drift"])
+    assert set(summary["quality_failed"]) == {"unique(customer_id)", "range(age)"}
+    assert summary["tampered_first_bad_seq"] is not None
+    with mlaudit.open(summary["workspace"], create=False) as ws:
+        assert ws.ledger.verify([summary["checkpoint"]]).ok
+        kinds = sorted(r.kind for r in ws.audits.list())
+        assert kinds == ["check_report", "drift_report", "profile"]
+    with mlaudit.open(tmp_path / "demo" / "tampered-copy", create=False) as copy:
+        assert not copy.ledger.verify().ok
+
+
+def test_demo_cli_json_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d"
+    assert main(["demo", "--out", str(out), "--json"]) == 0
+    first = orjson.loads(capsys.readouterr().out)
+    assert main(["demo", "--out", str(out), "--json"]) == 0  # an earlier demo is replaced
+    second = orjson.loads(capsys.readouterr().out)
+    assert first["events"] == second["events"] and second["verified"]
+
+
+def test_demo_refuses_a_foreign_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "precious.txt").write_text("do not delete")
+    assert main(["demo", "--out", str(tmp_path)]) == 2
+    assert (tmp_path / "precious.txt").exists()
+    assert "refusing to overwrite" in capsys.readouterr().err
