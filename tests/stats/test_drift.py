@@ -105,7 +105,13 @@ def test_unseen_categories_count_in_the_test_and_are_reported() -> None:
 
 
 def test_all_null_and_empty_columns_are_skipped_with_a_reason() -> None:
-    ref = pa.table({"x": pa.array([None] * 100, pa.float64()), "c": pa.array([None] * 100, pa.string()), "y": np.arange(100.0)})
+    ref = pa.table(
+        {
+            "x": pa.array([None] * 100, pa.float64()),
+            "c": pa.array([None] * 100, pa.string()),
+            "y": np.arange(100.0),
+        }
+    )
     cur = pa.table({"x": np.arange(100.0), "c": pa.array(["a"] * 100), "y": np.arange(100.0)})
     report = drift(ref, cur)
     for name in ("x", "c"):
@@ -149,8 +155,12 @@ def test_text_columns_are_skipped_unless_made_categorical() -> None:
 
 def test_booleans_and_datetimes() -> None:
     rng = np.random.default_rng(0)
-    ref = pa.table({"ok": rng.random(5000) < 0.5, "ts": pa.array(rng.integers(0, 10**6, 5000).astype("datetime64[s]"))})
-    cur = pa.table({"ok": rng.random(5000) < 0.7, "ts": pa.array(rng.integers(0, 10**6, 5000).astype("datetime64[s]"))})
+    ref = pa.table(
+        {"ok": rng.random(5000) < 0.5, "ts": pa.array(rng.integers(0, 10**6, 5000).astype("datetime64[s]"))}
+    )
+    cur = pa.table(
+        {"ok": rng.random(5000) < 0.7, "ts": pa.array(rng.integers(0, 10**6, 5000).astype("datetime64[s]"))}
+    )
     report = drift(ref, cur)
     assert report.column("ok").kind == "boolean" and report.column("ok").drifted
     assert report.column("ts").kind == "datetime" and not report.column("ts").drifted
@@ -182,7 +192,14 @@ def test_report_shape_and_results() -> None:
     report = drift(_table(0), _table(1, shift=8.0))
     d = report.to_dict()
     assert d["kind"] == "drift_report" and d["schema_version"] == 1
-    for key in ("reference_rows", "current_rows", "columns", "drifted_columns", "share_drifted", "dataset_drift"):
+    for key in (
+        "reference_rows",
+        "current_rows",
+        "columns",
+        "drifted_columns",
+        "share_drifted",
+        "dataset_drift",
+    ):
         assert key in d
     col = d["columns"][0]
     assert list(col)[:8] == ["name", "kind", "test", "statistic", "p_value", "effect", "threshold", "drifted"]

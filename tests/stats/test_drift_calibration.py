@@ -52,15 +52,22 @@ def test_identical_distributions_at_one_million_rows() -> None:
 def detector_100k() -> DriftDetector:
     rng = np.random.default_rng(1)
     n = 100_000
-    ref = pa.table({"x": rng.normal(size=n), "c": rng.choice(np.array(["a", "b", "c"]), p=[0.5, 0.3, 0.2], size=n)})
+    ref = pa.table(
+        {"x": rng.normal(size=n), "c": rng.choice(np.array(["a", "b", "c"]), p=[0.5, 0.3, 0.2], size=n)}
+    )
     return DriftDetector().fit(ref)
 
 
-def _current(seed: int, *, loc: float = 0.0, scale: float = 1.0, shares: tuple[float, ...] = (0.5, 0.3, 0.2)) -> pa.Table:
+def _current(
+    seed: int, *, loc: float = 0.0, scale: float = 1.0, shares: tuple[float, ...] = (0.5, 0.3, 0.2)
+) -> pa.Table:
     rng = np.random.default_rng(seed)
     n = 100_000
     return pa.table(
-        {"x": rng.normal(loc, scale, size=n), "c": rng.choice(np.array(["a", "b", "c"]), p=list(shares), size=n)}
+        {
+            "x": rng.normal(loc, scale, size=n),
+            "c": rng.choice(np.array(["a", "b", "c"]), p=list(shares), size=n),
+        }
     )
 
 

@@ -34,8 +34,10 @@ def drift_command(
         None, "--columns", help="Comma-separated columns to compare (default: all reference columns)."
     ),
     test: list[str] = typer.Option(
-        [], "--test", help="COL=TEST, e.g. age=psi (numeric: ks, wasserstein, anderson, psi, js, "
-        "hellinger; categorical: chi2, psi, js, hellinger). Repeatable."
+        [],
+        "--test",
+        help="COL=TEST, e.g. age=psi (numeric: ks, wasserstein, anderson, psi, js, "
+        "hellinger; categorical: chi2, psi, js, hellinger). Repeatable.",
     ),
     threshold: list[str] = typer.Option(
         [], "--threshold", help="Effect threshold: X for every column, or COL=X. Repeatable."

@@ -27,7 +27,7 @@ import orjson
 from mlaudit.errors import InputError
 from mlaudit.report.format import esc
 
-__all__ = ["REFERENCE_COLOUR", "CURRENT_COLOUR", "HtmlReport", "page", "plotly_js", "write_html"]
+__all__ = ["CURRENT_COLOUR", "REFERENCE_COLOUR", "HtmlReport", "page", "plotly_js", "write_html"]
 
 REFERENCE_COLOUR = "#1f5fa8"  # blue and orange: distinguishable with every common colour-vision deficiency
 CURRENT_COLOUR = "#c2410c"

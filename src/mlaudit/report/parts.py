@@ -93,7 +93,9 @@ def stats_rows(c: ColumnProfile) -> list[tuple[str, str]]:
         else:
             rows.append((f"std{unit}", fmt_num(std)))
         rows.append((f"min{unit}", fmt_value(c.min, kind)))
-        rows.extend((f"{label}{unit}", fmt_value(v, kind)) for (label, _), v in zip(_QUANTILES, qs, strict=True))
+        rows.extend(
+            (f"{label}{unit}", fmt_value(v, kind)) for (label, _), v in zip(_QUANTILES, qs, strict=True)
+        )
         rows.append((f"max{unit}", fmt_value(c.max, kind)))
     elif kind == "boolean":
         rows.append(("share true", fmt_pct(c.mean)))
@@ -148,7 +150,7 @@ def table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]], ca
     )
     return (
         f'<div class="table-wrap" role="region" aria-label="{esc(caption)}" tabindex="0">'
-        f"<table><caption class=\"skip\">{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f'<table><caption class="skip">{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 

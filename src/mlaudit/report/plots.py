@@ -101,9 +101,7 @@ def severity_figure(columns: Sequence[ColumnDrift]) -> Figure | None:
 # ---------------------------------------------------------------- histograms
 
 
-def _histogram_figure(
-    ref: Histogram, cur: Histogram | None, kind: str, names: tuple[str, str]
-) -> Figure:
+def _histogram_figure(ref: Histogram, cur: Histogram | None, kind: str, names: tuple[str, str]) -> Figure:
     scale = 1000.0 if kind == "datetime" else 1.0  # Plotly date axes count milliseconds
     overflow = bool(ref.below or ref.above or (cur is not None and (cur.below or cur.above)))
     data = [_bars(ref, kind, scale, overflow, names[0])]

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from mlaudit.frames import TableLike
 from mlaudit.report.format import esc, fmt_int, fmt_pct, fmt_value
-from mlaudit.report.html import page
+from mlaudit.report.html import HtmlReport, page
 from mlaudit.report.parts import (
     Alert,
     badge,
@@ -29,9 +30,9 @@ from mlaudit.report.parts import (
     table,
 )
 from mlaudit.report.plots import distribution_figure
-from mlaudit.stats.profile import ColumnProfile, Profile
+from mlaudit.stats.profile import ColumnProfile, Profile, profile
 
-__all__ = ["profile_html"]
+__all__ = ["profile_html", "render_profile"]
 
 
 def profile_html(profile: Profile, *, title: str = "Data profile", source: str | None = None) -> str:
@@ -99,7 +100,7 @@ def _summary(profile: Profile, alerts: dict[str, list[Alert]]) -> str:
         for k, v in cards
     )
     items = "".join(
-        f'<li>{badge(a.severity, "problem" if a.severity == "bad" else "check")} '
+        f"<li>{badge(a.severity, 'problem' if a.severity == 'bad' else 'check')} "
         f'<a href="#col-{index[a.column]}"><code>{esc(a.column)}</code></a> {esc(a.text)} — '
         f"{esc(a.todo)}.</li>"
         for a in sorted(flat, key=lambda a: (a.severity != "bad", index[a.column]))
@@ -146,7 +147,11 @@ def _range_cells(c: ColumnProfile) -> tuple[str, str, str]:
     if c.kind in ("numeric", "datetime"):
         return fmt_value(c.min, c.kind), fmt_value(c.quantile(0.5), c.kind), fmt_value(c.max, c.kind)
     if c.kind == "text":
-        return "length " + fmt_value(c.min, "numeric"), fmt_value(c.quantile(0.5), "numeric"), fmt_value(c.max, "numeric")
+        return (
+            "length " + fmt_value(c.min, "numeric"),
+            fmt_value(c.quantile(0.5), "numeric"),
+            fmt_value(c.max, "numeric"),
+        )
     top = c.top(1)
     if not top or not c.valid:
         return "—", "—", "—"
@@ -159,7 +164,9 @@ def _status(found: list[Alert]) -> str:
         return badge("ok")
     worst = "bad" if any(a.severity == "bad" for a in found) else "warn"
     reasons = "; ".join(a.text for a in found)
-    return f'{badge(worst, "problem" if worst == "bad" else "check")}<span class="reason">{esc(reasons)}</span>'
+    return (
+        f'{badge(worst, "problem" if worst == "bad" else "check")}<span class="reason">{esc(reasons)}</span>'
+    )
 
 
 def _column_section(i: int, c: ColumnProfile, found: list[Alert], has_plot: bool) -> str:
@@ -175,3 +182,11 @@ def _column_section(i: int, c: ColumnProfile, found: list[Alert], has_plot: bool
         f'<div class="{body_class}"><div>{stats_table(c)}{notes}</div>'
         f"{f'<div>{plot}</div>' if plot else ''}</div></article>"
     )
+
+
+def render_profile(
+    data: Profile | TableLike, *, title: str = "Data profile", source: str | None = None
+) -> HtmlReport:
+    """Profile ``data`` (unless it already is a :class:`Profile`) and render it."""
+    prof = data if isinstance(data, Profile) else profile(data)
+    return HtmlReport(profile_html(prof, title=title, source=source), title)

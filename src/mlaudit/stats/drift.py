@@ -9,9 +9,11 @@ the raw reference table. :func:`drift` does both in one call.
 The decision rule, per column: run the column's test (see :mod:`mlaudit.stats.drift_tests`
 for the tests, their effect sizes and default thresholds), correct the p-values for the
 number of columns tested (Benjamini–Hochberg by default), and call the column drifted only
-when the corrected p-value is below ``alpha`` **and** the effect size is above the
-column's threshold. Large samples make tiny changes significant (the effect threshold says
-no); small samples make big-looking noise (the significance test says no).
+when the corrected p-value is below ``alpha`` **and** the effect size exceeds the column's
+threshold by more than ``details["noise"]`` — the effect two samples of identical data of
+these sizes reach in 99 % of cases. Large samples make tiny changes significant (the
+threshold says no); small samples make noise look big (the noise allowance says no), so
+identical distributions come out clean at any size.
 
 Nulls, NaN and ±inf are left out of the tests and their counts are reported in
 ``details``; unseen categories are pooled into one extra cell of the test; a column without
@@ -262,9 +264,7 @@ class DriftDetector:
         if not 0 < self.alpha < 1:
             raise InputError(f"alpha must be between 0 and 1, not {self.alpha}")
         if self.correction not in ("bh", "bonferroni", "none"):
-            raise InputError(
-                f"unknown correction {self.correction!r}", hint="use bh, bonferroni or none"
-            )
+            raise InputError(f"unknown correction {self.correction!r}", hint="use bh, bonferroni or none")
         if self.sample_size < 1:
             raise InputError(f"sample_size must be at least 1, not {self.sample_size}")
         for name, value in (self.thresholds or {}).items():
@@ -338,7 +338,9 @@ def _fit_column(
 def _compare_column(name: str, ref: _Fitted, column: pa.ChunkedArray) -> ColumnDrift:
     def skipped(reason: str, counts: dict[str, int]) -> ColumnDrift:
         details = {"reason": reason, "reference": ref.counts, "current": counts}
-        return ColumnDrift(name, ref.kind, "skipped", None, None, None, None, None, ref.threshold, False, details)
+        return ColumnDrift(
+            name, ref.kind, "skipped", None, None, None, None, None, ref.threshold, False, details
+        )
 
     if ref.skip is not None or ref.state is None:
         return skipped(ref.skip or "nothing fitted", {"rows": len(column)})

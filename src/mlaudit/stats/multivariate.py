@@ -100,7 +100,17 @@ def fit_multivariate(
         pca = PCA(n_components=PCA_VARIANCE, svd_solver="full", random_state=_SEED).fit(z[:half])
         errors = _reconstruction_errors(pca, z[half:])
     return MultivariateReference(
-        numeric, {n: kinds[n] for n in numeric}, categorical, categories, sample, mean, std, median, pca, errors, alpha
+        numeric,
+        {n: kinds[n] for n in numeric},
+        categorical,
+        categories,
+        sample,
+        mean,
+        std,
+        median,
+        pca,
+        errors,
+        alpha,
     )
 
 

@@ -20,6 +20,10 @@ from sqlalchemy import (
 
 __all__ = [
     "artifacts",
+    "dataset_versions",
+    "datasets",
+    "lineage_edges",
+    "lineage_runs",
     "ledger_checkpoints",
     "ledger_events",
     "ledger_head",
@@ -104,4 +108,60 @@ results = Table(
     Column("actor", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("document", Text, nullable=False),
+)
+
+# Datasets and their immutable, content-fingerprinted versions (issue 4).
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("description", Text, nullable=True),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("dataset", String(200), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("fingerprint", String(71), nullable=False),
+    Column("unordered", Integer, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("columns", Integer, nullable=False),
+    Column("schema", Text, nullable=False),  # JSON list of {"name", "type"}
+    Column("profile", String(71), nullable=True),  # artifact digest of the profile bytes
+    Column("data", String(71), nullable=True),  # artifact digest of a Parquet snapshot, if kept
+    Column("source", Text, nullable=True),  # URI with credentials stripped
+    Column("query", Text, nullable=True),
+    Column("pii", Text, nullable=False),  # JSON list of findings (masked examples only)
+    Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Lineage: runs of jobs, and what each run consumed and produced (issue 4).
+lineage_runs = Table(
+    "lineage_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("job", String(300), nullable=False, index=True),
+    Column("namespace", String(300), nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("ended", String(32), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("facets", Text, nullable=False),  # JSON: git commit, code path, parameters, ...
+)
+
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False, index=True),
+    Column("node", String(400), nullable=False, index=True),
+    Column("direction", String(8), nullable=False),  # "consumed" | "produced"
+    Column("columns", Text, nullable=True),  # JSON column-level mapping, if given
+    Column("created", String(32), nullable=False),
 )

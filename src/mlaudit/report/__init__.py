@@ -1,0 +1,35 @@
+"""Self-contained HTML reports: a data profile, and data drift between two tables.
+
+A report is one ``.html`` file that opens offline anywhere: CSS, figure data and Plotly's
+JavaScript (from the installed ``plotly`` package) are inside it, fonts are the system's,
+and a Content-Security-Policy blocks every network request. Figures are drawn from
+profiles, never from rows, so a report of a billion rows is as small as one of a thousand.
+Each page puts its summary first (what failed, how badly, what to do), then a table of
+every column with a status badge, then one section per column.
+
+>>> from mlaudit.stats.drift import DriftDetector
+>>> from mlaudit.stats.profile import profile
+>>> ref = {"x": [float(i) for i in range(200)]}
+>>> page = profile_html(profile(ref), source="train.csv")
+>>> report = render_drift(DriftDetector().fit(ref), {"x": [float(i) + 80 for i in range(200)]})
+>>> ("Column details" in page, "Dataset drift" in report.html)
+(True, True)
+
+Importing this package needs ``plotly`` only when a page with figures is rendered.
+"""
+
+from __future__ import annotations
+
+from mlaudit.report.drift_report import current_profile, drift_html, render_drift
+from mlaudit.report.html import HtmlReport, write_html
+from mlaudit.report.profile_report import profile_html, render_profile
+
+__all__ = [
+    "HtmlReport",
+    "current_profile",
+    "drift_html",
+    "profile_html",
+    "render_drift",
+    "render_profile",
+    "write_html",
+]
