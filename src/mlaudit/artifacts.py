@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from mlaudit.errors import NotFound
-from mlaudit.store import Store
+from mlaudit.store import Store, Tx
 from mlaudit.store.artifacts import check_digest
 from mlaudit.store.ledger import utc_now
 from mlaudit.store.tables import artifacts as artifacts_table
 
-__all__ = ["ArtifactRecord", "Artifacts"]
+__all__ = ["ArtifactRecord", "Artifacts", "record_artifact"]
 
 
 @dataclass(frozen=True)
@@ -64,30 +64,7 @@ class Artifacts:
 
     def _record(self, digest: str, size: int, media_type: str, name: str | None) -> ArtifactRecord:
         with self._store.write(self._actor) as tx:
-            row = tx.conn.execute(
-                sa.select(artifacts_table).where(artifacts_table.c.digest == digest)
-            ).one_or_none()
-            if row is not None and row.erased is None:
-                return ArtifactRecord(**row._asdict())
-            created = utc_now()
-            if row is None:
-                tx.conn.execute(
-                    sa.insert(artifacts_table).values(
-                        digest=digest, size=size, media_type=media_type, name=name, created=created
-                    )
-                )
-            else:  # stored again after an erasure
-                tx.conn.execute(
-                    sa.update(artifacts_table)
-                    .where(artifacts_table.c.digest == digest)
-                    .values(erased=None, created=created)
-                )
-            tx.record(
-                "artifact.stored",
-                f"artifact:{digest}",
-                {"digest": digest, "size": size, "media_type": media_type, "name": name},
-            )
-        return ArtifactRecord(digest, size, media_type, name, created, None)
+            return record_artifact(tx, digest, size, media_type, name)
 
     def get(self, digest: str) -> bytes:
         """The bytes of ``digest``, re-hashed on read (IntegrityError if altered)."""
@@ -128,6 +105,32 @@ class Artifacts:
         return ArtifactRecord(
             record.digest, record.size, record.media_type, record.name, record.created, when
         )
+
+
+def record_artifact(tx: Tx, digest: str, size: int, media_type: str, name: str | None) -> ArtifactRecord:
+    """Record stored bytes in the artifacts table and the ledger, inside ``tx``."""
+    row = tx.conn.execute(sa.select(artifacts_table).where(artifacts_table.c.digest == digest)).one_or_none()
+    if row is not None and row.erased is None:
+        return ArtifactRecord(**row._asdict())
+    created = utc_now()
+    if row is None:
+        tx.conn.execute(
+            sa.insert(artifacts_table).values(
+                digest=digest, size=size, media_type=media_type, name=name, created=created
+            )
+        )
+    else:  # stored again after an erasure
+        tx.conn.execute(
+            sa.update(artifacts_table)
+            .where(artifacts_table.c.digest == digest)
+            .values(erased=None, created=created)
+        )
+    tx.record(
+        "artifact.stored",
+        f"artifact:{digest}",
+        {"digest": digest, "size": size, "media_type": media_type, "name": name},
+    )
+    return ArtifactRecord(digest, size, media_type, name, created, None)
 
 
 def _media_type(path: Path) -> str:

@@ -1,7 +1,7 @@
 """Turn whatever the caller has into a ``pyarrow.Table``, mlaudit's one internal table format.
 
 Accepted: ``pyarrow.Table`` / ``RecordBatch``, pandas and polars DataFrames, NumPy arrays
-(2-D, or structured), a ``dict`` of equal-length sequences, and paths of CSV, Parquet and
+(2-D, or structured), a ``dict`` of equal-length sequences, a list of records (dicts), and paths of CSV, Parquet and
 JSON Lines files. Anything else, or a file that cannot be read, is an :class:`InputError`
 that names the file (and the row or column where it can; for CSV files ``row`` is the line
 number, the header being line 1).
@@ -174,6 +174,8 @@ def to_table(data: TableLike, *, format: str | None = None) -> pa.Table:
         return _from_numpy(data)
     if isinstance(data, Mapping):
         return _from_mapping(data)
+    if isinstance(data, (list, tuple)) and data and all(isinstance(r, Mapping) for r in data):
+        return _from_records(data)
     raise InputError(
         f"cannot use a {type(data).__name__} as a table",
         hint="pass a pyarrow Table, pandas or polars DataFrame, NumPy array, dict of lists or a file path",
@@ -219,6 +221,23 @@ def _from_mapping(data: Mapping[Any, Any]) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise InputError(f"mixed or unsupported values: {exc}", column=str(key)) from exc
     return pa.table(columns)
+
+
+def _from_records(records: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """A batch of records (e.g. pushed over HTTP): keys are columns, missing keys are nulls."""
+    names: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            names.setdefault(str(key), None)
+    try:
+        return pa.Table.from_pylist([{str(k): v for k, v in r.items()} for r in records])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        for name in names:
+            try:
+                pa.array([r.get(name) for r in records])
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                raise InputError(f"mixed or unsupported values: {exc}", column=name) from exc
+        raise InputError(f"cannot use the records as a table: {exc}") from exc
 
 
 def _column_in_message(message: str, columns: list[str]) -> str | None:

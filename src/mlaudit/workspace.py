@@ -17,6 +17,7 @@ from types import TracebackType
 from mlaudit.artifacts import Artifacts
 from mlaudit.audits import Audits
 from mlaudit.config import current_actor
+from mlaudit.datasets import Datasets
 from mlaudit.ledger import Ledger
 from mlaudit.store import Store, resolve
 
@@ -32,6 +33,7 @@ class Workspace:
         self.ledger = Ledger(store, actor)
         self.artifacts = Artifacts(store, actor)
         self.audits = Audits(store, actor)
+        self.datasets = Datasets(store, actor)
 
     @property
     def id(self) -> str:

@@ -107,3 +107,11 @@ def test_dict_errors() -> None:
     with pytest.raises(InputError, match="mixed or unsupported") as info:
         to_table({"a": [1, "x"]})
     assert info.value.column == "a"
+
+
+def test_records() -> None:
+    table = to_table([{"age": 31, "sex": "F"}, {"age": 45}])
+    assert table.column("sex").to_pylist() == ["F", None]
+    with pytest.raises(InputError) as info:
+        to_table([{"a": 1}, {"a": "x"}])
+    assert info.value.column == "a"

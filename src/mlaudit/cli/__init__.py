@@ -12,6 +12,7 @@ import sys
 import typer
 
 from mlaudit.cli import check as _check
+from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import stats as _stats
@@ -33,6 +34,7 @@ app = typer.Typer(
 _workspace.register(app)
 _ledger.register(app)
 _stats.register(app)
+_data.register(app)
 _check.register(app)
 _drift.register(app)
 

@@ -90,8 +90,8 @@ def _thresholds(items: list[str], columns: list[str]) -> dict[str, float]:
             name, value = _pair(item, "--threshold")
             out[name] = _number(value)
         else:
-            value = _number(item)
-            out.update({name: value for name in columns if name not in out})
+            every = _number(item)
+            out.update({name: every for name in columns if name not in out})
     return out
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["data_app", "profile_command", "register"]
 
 data_app = typer.Typer(
-    help="Look at data files: profile them (counts, nulls, moments, quantiles, top values).",
+    help="Data files and dataset versions: profile a file; log, list and show versions.",
     no_args_is_help=True,
 )
 

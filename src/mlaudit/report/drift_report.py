@@ -33,6 +33,10 @@ TEST_NAMES = {
     "ks": "Kolmogorov–Smirnov", "wasserstein": "Wasserstein", "anderson": "Anderson–Darling",
     "chi2": "chi-square", "psi": "PSI", "js": "Jensen–Shannon", "hellinger": "Hellinger",
 }  # fmt: skip
+SHORT_TEST_NAMES = {
+    "ks": "KS", "wasserstein": "Wasserstein", "anderson": "AD", "chi2": "χ²", "psi": "PSI",
+    "js": "JS", "hellinger": "Hellinger",
+}  # fmt: skip
 EFFECT_NAMES = {
     "wasserstein_std": "Wasserstein distance / reference sd", "js_distance": "Jensen–Shannon distance",
     "psi": "PSI", "hellinger": "Hellinger distance",
@@ -200,7 +204,8 @@ def _cards(report: DriftReport, drifted: list[ColumnDrift], skipped: list[Column
     return (
         '<div class="cards">'
         + "".join(
-            f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v)}</div></div>'
+            f'<div class="card"><div class="k">{esc(k)}</div>'
+            f'<div class="v{" long" if len(v) > 12 else ""}">{esc(v)}</div></div>'
             for k, v in cards
         )
         + "</div>"
@@ -278,7 +283,8 @@ def _advice(report: DriftReport, drifted: list[ColumnDrift], skipped: list[Colum
     if skipped:
         tips.append(
             f"{len(skipped)} column{'s were' if len(skipped) > 1 else ' was'} not tested "
-            "(reasons above): check them by hand or give them a kind that can be tested."
+            f"(reasons above): check {'them' if len(skipped) > 1 else 'it'} by hand or give "
+            f"{'them a kind' if len(skipped) > 1 else 'it a kind'} that can be tested."
         )
     if not drifted:
         tips.append("No action needed; keep comparing new data as it arrives.")
@@ -348,7 +354,7 @@ def _columns_table(ordered: list[ColumnDrift]) -> str:
         [
             f'<a href="#col-{i}"><code>{esc(c.name)}</code></a>',
             esc(c.kind),
-            esc(TEST_NAMES.get(c.test, c.test)),
+            _test_cell(c.test),
             fmt_num(c.statistic),
             fmt_p(c.p_value),
             fmt_p(c.p_adjusted),
@@ -359,6 +365,12 @@ def _columns_table(ordered: list[ColumnDrift]) -> str:
         for i, c in enumerate(ordered)
     ]
     return table(headers, rows, "Drift test, p-values, effect size and threshold of every column")
+
+
+def _test_cell(test: str) -> str:
+    if test not in TEST_NAMES:
+        return esc(test)
+    return f'<abbr title="{esc(TEST_NAMES[test])}">{esc(SHORT_TEST_NAMES.get(test, test))}</abbr>'
 
 
 def _legend() -> str:

@@ -1,7 +1,7 @@
 """Numbers and strings as a reader wants them: escaped, rounded, never ``nan``.
 
->>> (fmt_num(1234567.0), fmt_num(0.000012345), fmt_int(1234567), fmt_p(3e-12), fmt_pct(0.0412))
-('1.235e+06', '1.234e-05', '1,234,567', '3.0e-12', '4.1%')
+>>> (fmt_num(1234567.0), fmt_num(35041.7), fmt_num(0.012345), fmt_p(3e-12), fmt_pct(0.0412))
+('1.235e+06', '35,042', '0.01235', '3.0e-12', '4.1%')
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import html
 import math
 from datetime import UTC, datetime
 
-__all__ = ["DASH", "esc", "fmt_int", "fmt_num", "fmt_p", "fmt_pct", "fmt_value", "shorten"]
+__all__ = ["DASH", "esc", "fmt_int", "fmt_num", "fmt_p", "fmt_pct", "fmt_value", "plot_text", "shorten"]
 
 DASH = "—"
 _P_FLOOR = 1e-300  # below this a p-value is 0 up to float underflow
@@ -19,6 +19,12 @@ _P_FLOOR = 1e-300  # below this a p-value is 0 up to float underflow
 def esc(text: object) -> str:
     """HTML-escape any value (quotes included), for text and attribute positions."""
     return html.escape(str(text), quote=True)
+
+
+def plot_text(text: object) -> str:
+    """Escape a string for Plotly, which reads ``<b>``-style tags and only the entities
+    ``&lt;``, ``&gt;`` and ``&amp;`` in labels (so quotes stay as they are)."""
+    return html.escape(str(text), quote=False)
 
 
 def fmt_int(n: int | float | None) -> str:
@@ -47,7 +53,11 @@ def fmt_num(x: float | int | None, digits: int = 4) -> str:
         return f"{x:.{digits - 1}e}"
     if x.is_integer():
         return f"{int(x):,}"
-    return f"{x:,.{digits}g}" if ax >= 1 else f"{x:.{digits}g}"
+    if ax < 1:
+        return f"{x:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(ax)))
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def fmt_p(p: float | None) -> str:

@@ -55,6 +55,7 @@ a{color:var(--accent)}
 a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0}
 .skip:focus{left:8px;top:8px;background:#fff;padding:4px 8px;z-index:10}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .wrap{max-width:1120px;margin:0 auto;padding:0 20px}
 header.top{border-bottom:1px solid var(--border);padding:20px 0 12px}
 header.top h1{margin:0 0 4px;font-size:1.6rem;line-height:1.25;overflow-wrap:anywhere}
@@ -75,12 +76,13 @@ h3{font-size:1.1rem;margin:0;overflow-wrap:anywhere}
 .card{background:var(--panel);border:1px solid var(--border);border-radius:8px;padding:10px 12px}
 .card .k{color:var(--muted);font-size:.85rem}
 .card .v{font-size:1.35rem;font-weight:600;font-variant-numeric:tabular-nums}
+.card .v.long{font-size:1rem}
 .todo li{margin:4px 0}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid var(--border);border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{padding:6px 10px;border-bottom:1px solid var(--border);text-align:left;vertical-align:top}
 thead th{background:var(--panel);font-weight:600;white-space:nowrap}
-tbody tr:last-child td{border-bottom:0}
+tbody tr:last-child>*{border-bottom:0}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.name{overflow-wrap:anywhere;min-width:8em;max-width:22em}
 code,.mono{font-family:MONO;font-size:.9em}
@@ -97,8 +99,10 @@ break-inside:avoid;page-break-inside:avoid}
 .col-head .kind{color:var(--muted);font-size:.9rem}
 .col-body{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.6fr);gap:16px;align-items:start}
 .col-body.single{grid-template-columns:minmax(0,1fr)}
+.col-body.single>div{max-width:520px}
 .stats{font-size:.88rem}
 .stats th{font-weight:600;color:var(--muted)}
+.stats td.n{white-space:normal}
 .plot{width:100%;min-height:240px}
 .note{color:var(--muted);font-size:.88rem;margin:6px 0 0}
 .meter{display:inline-block;vertical-align:middle;width:80px;height:8px;background:var(--skip-bg);

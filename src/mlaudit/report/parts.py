@@ -81,7 +81,9 @@ def stats_rows(c: ColumnProfile) -> list[tuple[str, str]]:
     rows.append(("missing", f"{fmt_int(miss)} ({fmt_pct(miss / c.count)})" if c.count else DASH))
     if c.nan or c.inf:
         rows.append(("NaN / ±inf", f"{fmt_int(c.nan)} / {fmt_int(c.inf)}"))
-    rows.append(("distinct", ("≈ " if c.value_counts is None else "") + fmt_int(c.distinct_estimate())))
+    distinct = c.distinct_estimate()
+    approx = "≈ " if c.value_counts is None and distinct >= 100 else ""  # HLL is exact when small
+    rows.append(("distinct", approx + fmt_int(distinct)))
     kind = c.kind
     if kind in ("numeric", "datetime", "text"):
         unit = " (length)" if kind == "text" else ""
@@ -150,7 +152,7 @@ def table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]], ca
     )
     return (
         f'<div class="table-wrap" role="region" aria-label="{esc(caption)}" tabindex="0">'
-        f'<table><caption class="skip">{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f'<table><caption class="sr-only">{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 

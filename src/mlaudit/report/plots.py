@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mlaudit.report.format import esc, fmt_int, fmt_num, fmt_value, shorten
+from mlaudit.report.format import fmt_int, fmt_num, fmt_value, plot_text, shorten
 from mlaudit.report.html import CURRENT_COLOUR, FONT_STACK, REFERENCE_COLOUR
 from mlaudit.stats.drift import ColumnDrift
 from mlaudit.stats.profile import ColumnProfile, Histogram
@@ -61,11 +61,11 @@ def severity_figure(columns: Sequence[ColumnDrift]) -> Figure | None:
     if not tested:
         return None
     ranked = sorted(tested, key=lambda c: (-c.drifted, -_ratio(c)))[:MAX_SEVERITY_BARS]
-    labels = _unique_labels([c.name for c in ranked], 28)
+    labels = _unique_labels([c.name for c in ranked], 20)
     ratios = [_ratio(c) for c in ranked]
     cap = min(max([*ratios, 1.0]) * 1.08, _SEVERITY_CAP * 1.08)
     hover = [
-        f"<b>{esc(shorten(c.name, 60))}</b><br>{esc(c.effect_name or 'effect')} "
+        f"<b>{plot_text(shorten(c.name, 60))}</b><br>{plot_text(c.effect_name or 'effect')} "
         f"{fmt_num(c.effect)} vs threshold {fmt_num(c.threshold)}<br>"
         + ("drifted" if c.drifted else "not drifted (p-value or effect too small)")
         for c in ranked
@@ -85,7 +85,7 @@ def severity_figure(columns: Sequence[ColumnDrift]) -> Figure | None:
     }
     layout = _layout(height=max(180, 70 + 26 * len(ranked)))
     layout.update(
-        xaxis=_axis(title={"text": "effect ÷ threshold (1 = threshold)"}, range=[0, cap * 1.12]),
+        xaxis=_axis(title={"text": "effect ÷ threshold"}, range=[0, cap * 1.12]),
         yaxis=_axis(type="category", autorange="reversed", automargin=True, showgrid=False),
         shapes=[
             {
@@ -113,7 +113,7 @@ def _histogram_figure(ref: Histogram, cur: Histogram | None, kind: str, names: t
         bargap=0,
         hovermode="x unified" if cur is not None else "closest",
         xaxis=_axis(type="date" if kind == "datetime" else "linear", automargin=True),
-        yaxis=_axis(title={"text": "share of values"}, tickformat=".0%", rangemode="tozero"),
+        yaxis=_axis(title={"text": "share of values"}, tickformat=".0%", rangemode="tozero", automargin=True),
     )
     if overflow:
         layout["annotations"] = _overflow_notes(ref, scale)
@@ -144,7 +144,7 @@ def _bars(h: Histogram, kind: str, scale: float, overflow: bool, name: str) -> d
         pattern[0] = pattern[-1] = "/"
     return {
         "type": "bar",
-        "name": esc(name),
+        "name": plot_text(name),
         "x": [(a + b) / 2 * scale for a, b in zip(lefts, rights, strict=True)],
         "width": [(b - a) * scale for a, b in zip(lefts, rights, strict=True)],
         "y": [c / total for c in counts],
@@ -169,7 +169,7 @@ def _steps(h: Histogram, kind: str, scale: float, overflow: bool, name: str) -> 
     return {
         "type": "scatter",
         "mode": "lines",
-        "name": esc(name),
+        "name": plot_text(name),
         "x": [x * scale for x in xs],
         "y": [shares[0], *shares, shares[-1]],
         "customdata": [custom[0], *custom, custom[-1]],
@@ -223,7 +223,7 @@ def _categories_figure(
         barmode="group",
         bargap=0.25,
         hovermode="y unified" if cur is not None else "closest",
-        xaxis=_axis(title={"text": "share of values"}, tickformat=".0%", rangemode="tozero"),
+        xaxis=_axis(title={"text": "share of values"}, tickformat=".0%", rangemode="tozero", automargin=True),
         yaxis=_axis(type="category", autorange="reversed", automargin=True, showgrid=False),
     )
     if cur is None:
@@ -243,7 +243,7 @@ def _category_bars(
 ) -> dict[str, Any]:
     xs = [share.get(k, 0.0) for k in keys]
     ns = [counts.get(k, 0) for k in keys]
-    full = [esc(shorten(k, 80)) for k in keys]
+    full = [plot_text(shorten(k, 80)) for k in keys]
     if rest:
         xs.append(max(0.0, 1.0 - sum(xs)) if total else 0.0)
         ns.append(max(0, total - sum(ns)))
@@ -251,7 +251,7 @@ def _category_bars(
     return {
         "type": "bar",
         "orientation": "h",
-        "name": esc(name),
+        "name": plot_text(name),
         "y": labels,
         "x": xs,
         "customdata": [[f, fmt_int(n)] for f, n in zip(full, ns, strict=True)],
@@ -280,7 +280,7 @@ def _unique_labels(names: Sequence[str], limit: int) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for name in names:
-        label = esc(shorten(name, limit)) or "(empty)"
+        label = plot_text(shorten(name, limit)) or "(empty)"
         base, n = label, 2
         while label in seen:
             label, n = f"{base} ({n})", n + 1
@@ -301,6 +301,6 @@ def _layout(*, height: int) -> dict[str, Any]:
         "font": {"family": FONT_STACK, "size": 12, "color": "#1d2433"},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.02, "yanchor": "bottom"},
         "hoverlabel": {"font": {"family": FONT_STACK}},
     }

@@ -96,7 +96,8 @@ def _summary(profile: Profile, alerts: dict[str, list[Alert]]) -> str:
         ("kinds", ", ".join(f"{n} {k}" for k, n in kinds.most_common()) or "—"),
     ]
     card_html = "".join(
-        f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v)}</div></div>'
+        f'<div class="card"><div class="k">{esc(k)}</div>'
+        f'<div class="v{" long" if len(v) > 12 else ""}">{esc(v)}</div></div>'
         for k, v in cards
     )
     items = "".join(
@@ -170,7 +171,9 @@ def _status(found: list[Alert]) -> str:
 
 
 def _column_section(i: int, c: ColumnProfile, found: list[Alert], has_plot: bool) -> str:
-    notes = "".join(f'<p class="note">{esc(a.text)} — {esc(a.todo)}.</p>' for a in found)
+    notes = "".join(
+        f'<p class="note"><code>{esc(c.name)}</code> {esc(a.text)} — {esc(a.todo)}.</p>' for a in found
+    )
     plot = plot_slot(f"fig-{i}", f"Distribution of column {c.name}") if has_plot else ""
     if c.kind == "text":
         notes += '<p class="note">Text column: statistics describe value length in characters.</p>'

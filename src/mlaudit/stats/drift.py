@@ -89,7 +89,7 @@ class ColumnDrift:
         return self.test == "skipped"
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(
+        out: dict[str, Any] = _clean(
             {
                 "name": self.name,
                 "kind": self.kind,
@@ -104,6 +104,7 @@ class ColumnDrift:
                 "details": self.details,
             }
         )
+        return out
 
 
 @dataclass(frozen=True)
@@ -332,7 +333,7 @@ def _fit_column(
         values, counts = _numeric(column, kind, name)
         return _Fitted(kind, test, threshold, counts, numeric_reference(values, sample_size=sample_size))
     categories, cat_counts, counts = _categorical(column, name)
-    return _Fitted(kind, test, threshold, counts, categorical_reference(categories, cat_counts))
+    return _Fitted(kind, test, threshold, counts, categorical_reference(categories, np.asarray(cat_counts)))
 
 
 def _compare_column(name: str, ref: _Fitted, column: pa.ChunkedArray) -> ColumnDrift:
@@ -354,7 +355,10 @@ def _compare_column(name: str, ref: _Fitted, column: pa.ChunkedArray) -> ColumnD
         values = np.sort(values)
         pair = NumericPair(ref.state, values)
         outcome = NUMERIC_TESTS[ref.test](pair)
-        details = {"reference_sample": ref.state.sample.size, "reference_sampled": ref.state.sampled}
+        details: dict[str, Any] = {
+            "reference_sample": ref.state.sample.size,
+            "reference_sampled": ref.state.sampled,
+        }
     else:
         categories, cat_counts, counts = _categorical(column, name)
         if ref.state.count == 0:
@@ -400,7 +404,7 @@ def _adjust(p: np.ndarray, correction: Correction) -> np.ndarray:
     if correction == "none":
         return p
     if correction == "bonferroni":
-        return np.minimum(p * p.size, 1.0)
+        return np.asarray(np.minimum(p * p.size, 1.0), dtype=np.float64)
     return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=np.float64)
 
 

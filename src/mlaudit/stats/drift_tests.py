@@ -230,7 +230,8 @@ class NumericPair:
 
     def cum_ref(self) -> np.ndarray:
         _, cum_cur, _ = self.merged
-        return np.arange(1, cum_cur.size + 1, dtype=np.int64) - cum_cur
+        out: np.ndarray = np.arange(1, cum_cur.size + 1, dtype=np.int64) - cum_cur
+        return out
 
     @cached_property
     def wasserstein(self) -> float:

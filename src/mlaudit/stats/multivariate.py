@@ -214,7 +214,8 @@ def _encode(
 
 def _standardise(x: np.ndarray, mean: np.ndarray, std: np.ndarray, median: np.ndarray) -> np.ndarray:
     x = np.where(np.isnan(x), median, x)
-    return (x - mean) / std
+    out: np.ndarray = (x - mean) / std
+    return out
 
 
 def _reconstruction_errors(pca: Any, z: np.ndarray) -> np.ndarray:
