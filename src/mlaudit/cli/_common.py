@@ -10,7 +10,7 @@ import orjson
 import typer
 from rich.console import Console
 
-__all__ = ["JsonOpt", "WorkspaceOpt", "err", "print_json", "show_progress"]
+__all__ = ["JsonOpt", "RecordOpt", "WorkspaceOpt", "err", "print_json", "record_result", "show_progress"]
 
 
 class _Console:
@@ -45,6 +45,13 @@ WorkspaceOpt = typer.Option(
     help="Workspace folder or database URL (default ./.mlaudit).",
     show_default=False,
 )
+RecordOpt = typer.Option(
+    None,
+    "--record",
+    help="Keep the result as evidence in the workspace (ledgered) under this subject, "
+    "e.g. dataset:credit-applications.",
+    show_default=False,
+)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout, nothing else.")
 
 
@@ -72,3 +79,24 @@ def show_progress(json_mode: bool) -> bool:
     from mlaudit.config import get_settings
 
     return (not json_mode) and get_settings().progress and sys.stderr.isatty()
+
+
+def record_result(
+    workspace: str | None, subject: str, kind: str, document: dict[str, Any], status: str, files: dict[str, Any]
+) -> str:
+    """Store a report in the workspace with the SHA-256 of the files it came from; returns its id."""
+    import hashlib
+
+    import mlaudit
+
+    inputs = {}
+    for role, path in files.items():
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        inputs[role] = "sha256:" + digest.hexdigest()
+    with mlaudit.open(workspace, create=False) as ws:
+        stored = ws.audits.record(kind, subject, document, status=status, inputs=inputs)
+    err.print(f"recorded as result {stored.id} (ledger seq {stored.seq}) in {ws.location}")
+    return stored.id

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlaudit.cli._common import JsonOpt, err, out, print_json
+from mlaudit.cli._common import JsonOpt, RecordOpt, WorkspaceOpt, err, out, print_json, record_result
 from mlaudit.errors import InputError
 
 __all__ = ["register"]
@@ -44,6 +44,8 @@ def check(
         5, "--examples", min=0, help="Offending rows to show per rule."
     ),
     json_mode: bool = JsonOpt,
+    record: str | None = RecordOpt,
+    workspace: str | None = WorkspaceOpt,
 ) -> None:
     """Check SOURCE against data quality rules; exit 1 when a rule fails.
 
@@ -65,6 +67,11 @@ def check(
     assert rules is not None  # guaranteed by the either/or check above
 
     report = run_rules(table, load_rules(rules, schema=table.schema), examples=examples)
+    if record:
+        record_result(
+            workspace, record, "check_report", report.to_dict(), "pass" if report.passed else "fail",
+            {"data": source, "rules": rules},
+        )
     if json_mode:
         print_json(report.to_dict())
     else:

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from mlaudit.cli._common import JsonOpt, WorkspaceOpt, out, print_json
+from mlaudit.cli._common import JsonOpt, RecordOpt, WorkspaceOpt, out, print_json, record_result
 from mlaudit.errors import InputError
 from mlaudit.frames import read_file
 from mlaudit.stats.drift import DriftDetector, DriftReport
@@ -50,6 +50,7 @@ def drift_command(
     fail_on_drift: bool = typer.Option(
         False, "--fail-on-drift", help="Exit 1 when any column drifted (for CI gates)."
     ),
+    record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
 ) -> None:
     """Compare CURRENT with REFERENCE: a significance test and an effect size per column."""
@@ -68,6 +69,11 @@ def drift_command(
         multivariate=multivariate,
     )
     report = detector.fit(ref_table).compare(cur_table)
+    if record:
+        record_result(
+            workspace, record, "drift_report", report.to_dict(),
+            "fail" if report.drifted_columns else "pass", {"reference": reference, "current": current},
+        )
     if json_mode:
         print_json(report.to_dict())
     else:
