@@ -347,7 +347,17 @@ def main() -> None:
     if args.mlaudit_10m and not args.quick:
         plan.append((10_000_000, ["mlaudit"]))
 
-    argv = [a for a in sys.argv[1:] if not a.startswith("--json")]
+    argv, skip = [], False
+    for a in sys.argv[1:]:  # the reproducing command, minus --json PATH / --out PATH
+        if skip:
+            skip = False
+            continue
+        if a in ("--json", "--out"):
+            skip = True
+            continue
+        if a.startswith(("--json=", "--out=")):
+            continue
+        argv.append(a)
     command = "/work/main/.venv/bin/python bench/drift.py " + " ".join(shlex.quote(a) for a in argv)
     mach = machine()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())

@@ -37,7 +37,9 @@ def test_sklearn_conventions() -> None:
     assert det.columns_ == ("age", "income", "sex")
     assert det.kinds_ == {"age": "numeric", "income": "numeric", "sex": "categorical"}
     assert det.reference_rows_ == 2000
-    assert det.profile_.column("age").count == 2000
+    assert det.profile_ is None  # the full sketch profile only on request
+    kept = DriftDetector(keep_profile=True).fit(_table(0))
+    assert kept.profile_ is not None and kept.profile_.column("age").count == 2000
     with pytest.raises(TypeError):
         DriftDetector(0.05)  # type: ignore[misc]  # keyword-only
 

@@ -191,7 +191,10 @@ class DriftDetector:
     overrides inferred column kinds; ``tests`` and ``thresholds`` set the test and the
     effect threshold per column; ``alpha`` and ``correction`` set the significance rule;
     ``sample_size`` caps the exact sorted reference sample per numeric column;
-    ``multivariate`` adds a domain classifier and a PCA reconstruction check.
+    ``multivariate`` adds a domain classifier and a PCA reconstruction check;
+    ``keep_profile`` also builds the reference's full mergeable sketch profile (``profile_``,
+    used by HTML reports) — the drift tests themselves need only the fitted per-column state
+    (sorted reference sample, reference-quantile bins, category counts), which is much cheaper.
 
     >>> det = DriftDetector(tests={"x": "psi"}).fit({"x": [float(i) for i in range(100)]})
     >>> det.compare({"x": [float(i) + 50 for i in range(100)]}).column("x").drifted
@@ -210,6 +213,7 @@ class DriftDetector:
         kinds: Mapping[str, ColumnKind] | None = None,
         multivariate: bool = False,
         dataset_threshold: float = 0.5,
+        keep_profile: bool = False,
     ) -> None:
         self.columns = columns
         self.tests = tests
@@ -220,6 +224,7 @@ class DriftDetector:
         self.kinds = kinds
         self.multivariate = multivariate
         self.dataset_threshold = dataset_threshold
+        self.keep_profile = keep_profile
 
     # ------------------------------------------------------------------ fit
 
@@ -253,7 +258,7 @@ class DriftDetector:
         self.columns_: tuple[str, ...] = tuple(names)
         self.references_: dict[str, _Fitted] = dict(zip(names, fitted, strict=True))
         self.reference_rows_: int = table.num_rows
-        self.profile_ = _profile(table, kinds)
+        self.profile_ = _profile(table, kinds) if self.keep_profile else None
         self.multivariate_ = None
         if self.multivariate:
             from mlaudit.stats.multivariate import fit_multivariate

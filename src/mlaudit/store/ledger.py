@@ -169,16 +169,23 @@ def append(
     size, prev = head(conn, lock=True)
     when = ts or utc_now()
     frontier = _frontier(conn, size)
+    sha = hashlib.sha256
+    dumps = orjson.dumps
+    prev_bytes = bytes.fromhex(prev)
     made: list[Event] = []
+    leaves: list[bytes] = []
     for offset, (actor, action, subject, payload) in enumerate(entries):
         _check_field("actor", actor)
         _check_field("action", action)
         text = canonical_payload(payload)
         seq = size + offset
-        digest = event_hash(prev, seq, when, actor, action, subject, text)
-        made.append(Event(seq, when, actor, action, subject, text, prev, digest))
-        prev = digest
-    new_nodes = frontier.extend(merkle.leaf_hash(bytes.fromhex(e.hash)) for e in made)
+        body = dumps([seq, when, actor, action, subject])[:-1] + b"," + text.encode("utf-8") + b"]"
+        digest = sha(prev_bytes + body).digest()
+        hexdigest = digest.hex()
+        made.append(Event(seq, when, actor, action, subject, text, prev, hexdigest))
+        leaves.append(sha(b"\x00" + digest).digest())
+        prev, prev_bytes = hexdigest, digest
+    new_nodes = frontier.extend(leaves)
     _insert_rows(
         conn,
         "ledger_events",

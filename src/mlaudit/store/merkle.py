@@ -225,6 +225,10 @@ def _is_hash(value: object) -> bool:
     return isinstance(value, bytes | bytearray | memoryview) and len(value) == HASH_SIZE
 
 
+def _bad_leaf(leaf: object) -> bytes:
+    raise ValueError(f"leaf must be a {HASH_SIZE}-byte leaf hash, not {leaf!r}")
+
+
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -368,10 +372,25 @@ class Frontier:
         return new
 
     def extend(self, leaves: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
-        """Append leaf hashes in order; return all new nodes to store."""
+        """Append leaf hashes in order; return all new nodes to store (``append`` in a loop,
+        with the bookkeeping hoisted out of it: this is the ledger's bulk-append path)."""
+        items = [bytes(leaf) if _is_hash(leaf) else _bad_leaf(leaf) for leaf in leaves]
         new: list[tuple[int, int, bytes]] = []
-        for leaf in leaves:
-            new.extend(self.append(leaf))
+        add = new.append
+        stack = self._hashes
+        pop, push = stack.pop, stack.append
+        size = self.size
+        for h in items:
+            index, level = size, 0
+            add((0, index, h))
+            while index & 1:
+                h = sha256(_NODE + pop() + h).digest()
+                index >>= 1
+                level += 1
+                add((level, index, h))
+            push(h)
+            size += 1
+        self.size = size
         return new
 
     def root(self) -> bytes:
