@@ -167,6 +167,13 @@ def test_checkpoint_signature_forged(filled: mlaudit.Workspace) -> None:
 
 
 def test_damaged_tree_node(filled: mlaudit.Workspace) -> None:
-    _sql(filled, "UPDATE ledger_nodes SET hash = :h WHERE level = 1 AND idx = 2", h=b"\x01" * 32)
+    filled.ledger.record_batch([("note.added", f"n{i}", {"i": i}) for i in range(60)])  # 72 events
+    _sql(filled, "UPDATE ledger_nodes SET hash = :h WHERE level = 4 AND idx = 2", h=b"\x01" * 32)
     result = filled.ledger.verify()
-    assert not result.ok and result.first_bad_seq == 4
+    assert not result.ok and result.first_bad_seq == 32  # the first event that node covers
+
+
+def test_forged_low_tree_node(filled: mlaudit.Workspace) -> None:
+    _sql(filled, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (1, 2, :h)", h=b"\x01" * 32)
+    result = filled.ledger.verify()
+    assert not result.ok and "should not be stored" in (result.reason or "")

@@ -4,8 +4,8 @@ Each event is ``(seq, ts, actor, action, subject, payload, prev_hash, hash)`` wi
 ``hash = SHA-256(prev_hash ‖ canonical(seq, ts, actor, action, subject, payload))``, where
 ``canonical`` is the UTF-8 JSON array ``[seq,"ts","actor","action","subject",payload]`` with no
 whitespace and ``payload`` itself canonical JSON (sorted keys, no whitespace). Event hashes are
-also the leaves of an RFC 6962 Merkle tree whose perfect subtrees are stored
-(``ledger_nodes``), so inclusion and consistency proofs cost O(log n) reads; signed
+also the leaves of an RFC 6962 Merkle tree whose perfect subtrees of 16 or more events are
+stored (``ledger_nodes``), so inclusion and consistency proofs cost O(log n) reads; signed
 checkpoints over that tree live in ``store/checkpoints.py``.
 
 There is one write path: :func:`append` runs inside the caller's transaction, so a change and
@@ -30,6 +30,7 @@ from mlaudit.store.tables import ledger_events, ledger_head, ledger_nodes
 
 __all__ = [
     "GENESIS_PREV",
+    "STORED_FROM_LEVEL",
     "Event",
     "append",
     "canonical_payload",
@@ -118,12 +119,23 @@ def head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
     return int(row.size), str(row.hash)
 
 
+STORED_FROM_LEVEL = 4
+"""Tree nodes below this level (subtrees of fewer than 16 events) are not stored: they are
+recomputed from at most 16 event hashes when a proof needs them. That keeps the node table
+at n/8 rows instead of 2n while a proof still reads O(log n) rows."""
+
+
 def load_nodes(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Fetch stored tree nodes ``{(level, idx): hash}`` in as few queries as possible."""
+    """``{(level, idx): hash}`` for ``wanted`` tree nodes: stored ones read in as few queries
+    as possible, low ones recomputed from the event hashes they cover."""
     found: dict[tuple[int, int], bytes] = {}
     by_level: dict[int, list[int]] = {}
+    low: list[tuple[int, int]] = []
     for level, idx in wanted:
-        by_level.setdefault(level, []).append(idx)
+        if level < STORED_FROM_LEVEL:
+            low.append((level, idx))
+        else:
+            by_level.setdefault(level, []).append(idx)
     # One (level = L AND idx IN ...) term per level: both SQLite and PostgreSQL answer each
     # term from the primary key, where a row-value IN would scan the table.
     terms = [
@@ -136,7 +148,34 @@ def load_nodes(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int
         )
         for level, idx, value in conn.execute(query):
             found[(int(level), int(idx))] = bytes(value)
+    if low:
+        found.update(_low_nodes(conn, low))
     return found
+
+
+def _low_nodes(conn: Connection, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Recompute unstored low nodes from the hashes of the events they cover."""
+    seqs: set[int] = set()
+    for level, idx in wanted:
+        seqs.update(range(idx << level, (idx + 1) << level))
+    leaves: dict[int, bytes] = {}
+    ordered = sorted(seqs)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        rows = conn.execute(
+            sa.select(ledger_events.c.seq, ledger_events.c.hash).where(ledger_events.c.seq.in_(chunk))
+        )
+        for seq, value in rows:
+            try:
+                leaves[int(seq)] = merkle.leaf_hash(bytes.fromhex(value))
+            except (TypeError, ValueError):
+                continue  # a damaged hash: reported as missing below, and by verify
+    out: dict[tuple[int, int], bytes] = {}
+    for level, idx in wanted:
+        first, width = idx << level, 1 << level
+        if all(first + i in leaves for i in range(width)):
+            out[(level, idx)] = merkle.root_of([leaves[first + i] for i in range(width)])
+    return out
 
 
 def _frontier(conn: Connection, size: int) -> merkle.Frontier:
@@ -192,7 +231,9 @@ def append(
         _EVENT_COLUMNS,
         [(e.seq, e.ts, e.actor, e.action, e.subject, e.payload, e.prev_hash, e.hash) for e in made],
     )
-    _insert_rows(conn, "ledger_nodes", ("level", "idx", "hash"), new_nodes)
+    _insert_rows(
+        conn, "ledger_nodes", ("level", "idx", "hash"), [n for n in new_nodes if n[0] >= STORED_FROM_LEVEL]
+    )
     conn.execute(
         sa.update(ledger_head)
         .where(ledger_head.c.id == 1)

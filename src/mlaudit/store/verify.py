@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from mlaudit.store import merkle, signing
 from mlaudit.store.checkpoints import Checkpoint
-from mlaudit.store.ledger import GENESIS_PREV
+from mlaudit.store.ledger import GENESIS_PREV, STORED_FROM_LEVEL
 from mlaudit.store.tables import ledger_checkpoints, ledger_head
 
 __all__ = ["LedgerVerification", "verify"]
@@ -254,13 +254,15 @@ def _check_tree(conn: Connection, levels: list[list[bytes]]) -> None:
         conn.exec_driver_sql("SELECT level, COUNT(*) FROM ledger_nodes GROUP BY level").all()
     )
     for level in sorted(int(k) for k in counts):
+        if level < STORED_FROM_LEVEL:
+            raise _Bad(0, f"tree level {level} should not be stored; the node table was tampered with")
         if level >= len(levels) or counts[level] > len(levels[level]):
             width = len(levels[level]) if level < len(levels) else 0
             raise _Bad(
                 width << level, f"tree level {level} holds nodes for events that do not exist"
             )
     for level, expected in enumerate(levels):
-        if not expected:
+        if not expected or level < STORED_FROM_LEVEL:
             continue
         stored = [
             (int(idx), bytes(value))
