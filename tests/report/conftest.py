@@ -55,7 +55,7 @@ def tables(n: int = 4000, seed: int = 7) -> tuple[pa.Table, pa.Table]:
 def drift_case() -> tuple[DriftReport, Profile, Profile]:
     """(report, reference profile, current profile on the reference's bins)."""
     ref, cur = tables()
-    det = DriftDetector().fit(ref)
+    det = DriftDetector(keep_profile=True).fit(ref)
     report = det.compare(cur)
     cur_profile = profile(cur, kinds=det.profile_.kinds(), bins=det.profile_.bins())
     return report, det.profile_, cur_profile

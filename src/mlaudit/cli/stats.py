@@ -88,20 +88,20 @@ def render(result: Profile, *, title: str = "") -> Table:
         justify: Literal["left", "right"] = (
             "left" if header in ("column", "kind", "top") else "right"
         )
-        table.add_column(header, justify=justify, overflow="fold")
+        table.add_column(header, justify=justify, overflow="fold", no_wrap=header in ("column", "kind"))
     for c in result.columns.values():
         table.add_row(
             c.name,
             c.kind,
             f"{c.nulls:,}",
             f"{c.nan:,}/{c.inf:,}" if c.kind == "numeric" else "",
-            f"{c.distinct_estimate():,.0f}",
+            _distinct(c),
             _number(c, c.mean, spread=False),
             _number(c, c.std, spread=True),
             _number(c, c.min, spread=False),
             _number(c, c.quantile(0.5), spread=False),
             _number(c, c.max, spread=False),
-            ", ".join(f"{v} ({n:,})" for v, n in c.top(3)),
+            "\n".join(f"{v} ({n:,})" for v, n in c.top(3)),
         )
     return table
 
@@ -113,4 +113,20 @@ def _number(c: ColumnProfile, value: float | None, *, spread: bool) -> str:
         if spread:
             return str(dt.timedelta(seconds=round(value)))
         return dt.datetime.fromtimestamp(value, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    size = abs(value)
+    if size == 0:
+        return "0"
+    if size >= 1e12 or size < 1e-3:
+        return f"{value:.3e}"
+    if size >= 1000:
+        return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+def _distinct(c: ColumnProfile) -> str:
+    """Exact when every value was counted; the sketch estimate (never above the count) otherwise."""
+    if c.value_counts is not None:
+        return f"{len(c.value_counts):,}"
+    valid = c.valid if c.valid is not None else c.count
+    estimate = min(c.distinct_estimate(), float(valid))
+    return f"≈{estimate:,.0f}"

@@ -11,7 +11,8 @@ every column with a status badge, then one section per column.
 >>> from mlaudit.stats.profile import profile
 >>> ref = {"x": [float(i) for i in range(200)]}
 >>> page = profile_html(profile(ref), source="train.csv")
->>> report = render_drift(DriftDetector().fit(ref), {"x": [float(i) + 80 for i in range(200)]})
+>>> detector = DriftDetector(keep_profile=True).fit(ref)
+>>> report = render_drift(detector, {"x": [float(i) + 80 for i in range(200)]})
 >>> ("Column details" in page, "Dataset drift" in report.html)
 (True, True)
 

@@ -7,7 +7,7 @@ with reference and current distributions overlaid. Figures come from the two pro
 which must share bins (see :func:`current_profile`), never from rows.
 
 >>> from mlaudit.stats.drift import DriftDetector
->>> det = DriftDetector().fit({"x": [float(i) for i in range(100)]})
+>>> det = DriftDetector(keep_profile=True).fit({"x": [float(i) for i in range(100)]})
 >>> cur = {"x": [float(i) + 60 for i in range(100)]}
 >>> html = drift_html(det.compare(cur), det.profile_, current_profile(det.profile_, cur))
 >>> "1 of 1 columns drifted" in html
@@ -71,15 +71,26 @@ def render_drift(
     title: str = "Data drift",
     reference_name: str | None = None,
     current_name: str | None = None,
+    reference: Profile | None = None,
 ) -> HtmlReport:
-    """Compare ``current`` with a fitted ``detector`` and render the result in one call."""
-    if not hasattr(detector, "profile_"):
+    """Compare ``current`` with a fitted ``detector`` and render the result in one call.
+
+    The reference's distributions come from ``reference`` if given, else from the
+    detector's ``profile_`` (fit it with ``DriftDetector(keep_profile=True)``).
+    """
+    if not hasattr(detector, "references_"):
         raise InputError("this DriftDetector is not fitted yet", hint="call fit(reference) first")
+    ref = reference if reference is not None else getattr(detector, "profile_", None)
+    if ref is None:
+        raise InputError(
+            "the drift report needs the reference's profile",
+            hint="fit with DriftDetector(keep_profile=True), or pass reference=profile(ref_table)",
+        )
     table = to_table(current)
     report = detector.compare(table)
-    cur = current_profile(detector.profile_, table)
+    cur = current_profile(ref, table)
     html = drift_html(
-        report, detector.profile_, cur, title=title,
+        report, ref, cur, title=title,
         reference_name=reference_name, current_name=current_name,
     )  # fmt: skip
     return HtmlReport(html, title)
