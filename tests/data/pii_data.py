@@ -159,7 +159,8 @@ def phone(rng: random.Random) -> str:
     return rng.choice([
         f"+44 20 {d(4)} {d(4)}", f"+1 ({rng.randint(201, 989)}) {d(3)}-{d(4)}",
         f"({rng.randint(201, 989)}) {d(3)}-{d(4)}", f"{rng.randint(201, 989)}-{d(3)}-{d(4)}",
-        f"06 {d(2)} {d(2)} {d(2)} {d(2)}", f"+4915{d(9)}", f"030/{d(7)}", f"+33 6 {d(2)} {d(2)} {d(2)} {d(2)}",
+        f"06 {d(2)} {d(2)} {d(2)} {d(2)}", f"+4915{d(9)}", f"030/{d(7)}",
+        f"+33 6 {d(2)} {d(2)} {d(2)} {d(2)}",
         f"06{rng.randint(1, 9)}{d(7)}",
     ])  # fmt: skip
 
@@ -174,7 +175,9 @@ def ip(rng: random.Random) -> str:
 # ------------------------------------------------------------------------------------------ decoys
 def order_date(rng: random.Random) -> str:
     y, m, d = rng.randint(2015, 2024), rng.randint(1, 12), rng.randint(1, 28)
-    return rng.choice([f"{y}-{m:02d}-{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{m:02d}/{d:02d}/{y}", f"{d:02d}-{m:02d}-{y}"])
+    return rng.choice(
+        [f"{y}-{m:02d}-{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{m:02d}/{d:02d}/{y}", f"{d:02d}-{m:02d}-{y}"]
+    )
 
 
 def price(rng: random.Random) -> str:
@@ -190,9 +193,10 @@ def version(rng: random.Random) -> str:
     return f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 30)}.{rng.randint(0, 999)}"
 
 
-_PLAIN = ["Delivered on time, thanks.", "Box was damaged but item fine.", "Please ship faster next time!",
-          "Size runs small; order one up.", "Great value for 12.99", "Returned: wrong colour (ref 2023-11-04)",
-          "Works with v2.1.3 firmware", "Five stars, would buy again", "Arrived 3 days late, order 88123"]  # fmt: skip
+_PLAIN = ["Delivered on time, thanks.", "Box was damaged but item fine.", "Please ship faster!",
+          "Size runs small; order one up.", "Great value for 12.99", "Returned (ref 2023-11-04)",
+          "Works with v2.1.3 firmware", "Five stars, would buy again", "Arrived late, order 88123",
+          "Tracking 4000 1234 5678 9011 3 shows nothing"]  # fmt: skip
 
 
 def comment(rng: random.Random) -> tuple[str, PiiLabel]:

@@ -142,6 +142,15 @@ def test_value_level_precision_recall_of_checksum_types() -> None:
         assert min(raw[t]) >= 0.95, (t, raw[t])
 
 
+def test_identify_and_scan_agree_on_whole_values() -> None:
+    """``identify`` runs the patterns with Python's ``re``, ``scan`` with RE2: same counts."""
+    table, labels, _, findings = labelled()
+    for f in findings:
+        if f.detail != "embedded" and labels[f.column] == f.pii_type:
+            values = table.column(f.column).to_pylist()
+            assert f.matched == sum((identify(v) or ("",))[0] == f.pii_type for v in values), f.column
+
+
 def test_decoys_are_not_flagged() -> None:
     _, labels, _, findings = labelled()
     decoys = {name for name, label in labels.items() if label is None}
@@ -225,7 +234,7 @@ def test_mask_keeps_only_the_last_four_card_digits() -> None:
 def test_the_column_name_is_a_hint_never_a_finding() -> None:
     rng = random.Random(1)
     assert scan({"email": ["n/a", "unknown", "none given"] * 10}) == []
-    plain, hinted = scan({"x": [iban(rng) for _ in range(10)], "iban": [iban(rng) for _ in range(10)]})[::-1]
+    plain, hinted = scan({"x": [iban(rng) for _ in range(10)], "iban": [iban(rng) for _ in range(10)]})
     assert (plain.column, hinted.column) == ("x", "iban")
     assert hinted.confidence > plain.confidence
 
@@ -238,7 +247,7 @@ def test_version_strings_are_not_ip_addresses() -> None:
 
 def test_integer_columns() -> None:
     rng = random.Random(2)
-    ids = [rng.randint(100_000_000, 999_999_999) for _ in range(2000)]  # ~9 % pass the BSN 11-test
+    ids = [rng.randint(100_000_000, 999_999_999) for _ in range(5000)]  # ~9 % pass the BSN 11-test
     assert scan({"id": list(range(5000)), "order": ids, "cents": [rng.randint(0, 10**6) for _ in ids]}) == []
     [f] = scan({"cc": [int(card(rng, "visa")) for _ in range(50)]})
     assert (f.pii_type, f.matched, f.detail) == ("credit_card", 50, "visa")

@@ -66,16 +66,13 @@ def _open(browser: Any, path: Path, width: int, shot: Path) -> dict[str, Any]:
     page.goto(path.as_uri())
     page.wait_for_function("typeof window.mlauditDrawAll === 'function'")
     page.evaluate("window.mlauditDrawAll()")
-    page.wait_for_function(
-        "document.querySelectorAll('.plot').length === "
-        "document.querySelectorAll('.plot.js-plotly-plot svg.main-svg').length / 2"
-        " || document.querySelectorAll('.plot.js-plotly-plot').length === document.querySelectorAll('.plot').length"
-    )
+    drawn = "[...document.querySelectorAll('.plot')].filter(el => el.querySelector('svg.main-svg .trace'))"
+    page.wait_for_function(f"{drawn}.length === document.querySelectorAll('.plot').length")
     seen = page.evaluate(
         """() => ({
         slots: document.querySelectorAll('.plot').length,
         drawn: [...document.querySelectorAll('.plot.js-plotly-plot')]
-            .filter(el => el.querySelector('svg.main-svg .plot') !== null).length,
+            .filter(el => el.querySelector('svg.main-svg .trace') !== null).length,
         bars: document.querySelectorAll('.plot .trace.bars path').length,
         overflow: document.documentElement.scrollWidth - window.innerWidth,
     })"""

@@ -50,6 +50,9 @@ def drift_command(
     fail_on_drift: bool = typer.Option(
         False, "--fail-on-drift", help="Exit 1 when any column drifted (for CI gates)."
     ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report (plots, summary) to this file."
+    ),
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
 ) -> None:
@@ -67,8 +70,18 @@ def drift_command(
         alpha=alpha,
         correction=correction,  # type: ignore[arg-type]  # checked by the detector
         multivariate=multivariate,
+        keep_profile=html is not None,
     )
     report = detector.fit(ref_table).compare(cur_table)
+    if html is not None:
+        from mlaudit.report import current_profile, drift_html, write_html
+
+        reference_profile = detector.profile_
+        page = drift_html(
+            report, reference_profile, current_profile(reference_profile, cur_table),
+            reference_name=reference.name, current_name=current.name,
+        )
+        write_html(page, html)
     if record:
         record_result(
             workspace, record, "drift_report", report.to_dict(),

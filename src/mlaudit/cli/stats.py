@@ -39,6 +39,9 @@ def profile_command(
         "text). Repeat for more columns.",
         show_default=False,
     ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report (plots per column) to this file."
+    ),
 ) -> None:
     """Profile every column of SOURCE: counts, nulls, NaN/inf, moments, quantiles, top values.
 
@@ -49,6 +52,10 @@ def profile_command(
 
     overrides = parse_kinds(kind)
     result = profile(read_file(source), kinds=overrides)
+    if html is not None:
+        from mlaudit.report import profile_html, write_html
+
+        write_html(profile_html(result, source=source.name), html)
     if json_out:
         print_json(result.to_dict())
     else:

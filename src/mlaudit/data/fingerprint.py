@@ -134,14 +134,12 @@ def _le(values: np.ndarray[Any, Any], dtype: str) -> bytes:
     return np.ascontiguousarray(values, dtype=dtype).tobytes()
 
 
-def _var_width_parts(arr: pa.Array) -> tuple[bytes, bytes]:
-    """(int64 lengths, concatenated bytes) of a string/binary array without nulls."""
-    if len(arr) == 0:
-        return b"", b""
+def _var_width_parts(arr: pa.Array) -> tuple[bytes, Any]:
+    """(int64 lengths, concatenated bytes as a zero-copy buffer) of a string/binary array."""
     offsets_buf, data_buf = arr.buffers()[1], arr.buffers()[2]
     offsets = np.frombuffer(offsets_buf, dtype="<i4", count=arr.offset + len(arr) + 1)[arr.offset :]
     lengths = np.diff(offsets).astype("<i8")
-    data = b"" if data_buf is None else data_buf.to_pybytes()[offsets[0] : offsets[-1]]
+    data = b"" if data_buf is None else data_buf[int(offsets[0]) : int(offsets[-1])]
     return lengths.tobytes(), data
 
 
@@ -157,7 +155,7 @@ class _ColumnHash:
         if len(arr) == 0:
             return
         if arr.null_count:
-            self.validity.update(_le(arr.is_valid().to_numpy(zero_copy_only=False), "u1"))
+            self.validity.update(_le(pc.is_valid(arr).to_numpy(zero_copy_only=False), "u1"))
             arr = pc.drop_null(arr)
         else:
             self.validity.update(b"\x01" * len(arr))
@@ -206,10 +204,10 @@ class Fingerprinter:
     True
     """
 
-    def __init__(self, *, unordered: bool = False) -> None:
+    def __init__(self) -> None:
         self._columns: list[_ColumnHash] | None = None
         self._rows = 0
-        self._unordered = unordered  # set only by fingerprint(), after it sorted the rows
+        self._unordered = False  # set only by fingerprint(), after it sorted the rows
 
     @property
     def rows(self) -> int:
@@ -251,7 +249,7 @@ def _sorted_rows(table: pa.Table) -> pa.Table:
     keys = [(f"c{i}", "ascending") for i, t in enumerate(table.schema.types) if not pa.types.is_null(t)]
     if not keys or table.num_rows < 2:
         return table
-    order = pc.sort_indices(keyed, sort_keys=keys, null_placement="at_end")
+    order = pc.sort_indices(keyed, sort_keys=keys)  # nulls go last by default
     return table.take(order)
 
 
@@ -268,6 +266,7 @@ def fingerprint(data: TableLike, *, unordered: bool = False) -> str:
     table = normalize(data)
     if unordered:
         table = _sorted_rows(table)
-    fp = Fingerprinter(unordered=unordered)
+    fp = Fingerprinter()
+    fp._unordered = unordered
     fp.update(table)
     return fp.hexdigest()

@@ -7,7 +7,8 @@ checksum-backed types are then validated in Python (Luhn with IIN/length rules f
 ISO 13616 mod-97 with per-country lengths for IBANs, the national-id checksums below). A value
 counts for the first type, in :data:`_CHECKS` order, that it validates as. Text that merely
 *contains* an email, phone number, IP address, card number, IBAN or name counts with
-``detail="embedded"``.
+``detail="embedded"`` (phone numbers only in prose — two words or more — because digit groups
+inside codes and account numbers look just like them).
 
 Checksums pass by chance too (one random 9-digit number in eleven is a valid Dutch BSN), so a
 checksum scheme is only reported when the share of its candidates that validate is far above
@@ -36,7 +37,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -50,12 +51,17 @@ __all__ = ["PiiFinding", "PiiType", "identify", "mask", "scan"]
 
 PiiType = Literal["email", "phone", "credit_card", "iban", "national_id", "ip_address", "person_name"]
 _Verdict = tuple[bool, str] | None  # None: not a candidate; (valid, label): a candidate
+_Hit = tuple[int, str, str]  # (index in the sample, label, the matching text)
 _Validator = Callable[[str], _Verdict]
 
 # ---------------------------------------------------------------------------------------- patterns
 # Written in the common subset of RE2 (pyarrow) and Python ``re``: [0-9] not \d, no lookaround.
 _EMAIL = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
-_PHONE = r"(?:\+|\(0|0)[0-9][0-9 ./()-]{4,18}[0-9]|\(?[2-9][0-9]{2}\)?[ .-]?[0-9]{3}[ .-][0-9]{4}"
+_PHONE = (
+    r"(?:\+|\(0|0)[0-9][0-9 ./()-]{4,18}[0-9]"
+    r"|\([2-9][0-9]{2}\) ?[0-9]{3}[ .-][0-9]{4}|[2-9][0-9]{2}[ .-][0-9]{3}[ .-][0-9]{4}"
+)
+_PROSE = r"(?:^|\s)\pL{2,}[,.:;!?]?\s(?:.*\s)?\pL{2,}[,.:;!?]?(?:\s|$)"  # two words: text, not a code
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _IPV6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}"
@@ -158,6 +164,11 @@ def _iban(value: str) -> _Verdict:
     rearranged = compact[4:] + compact[:4]
     number = int("".join(str(int(ch, 36)) for ch in rearranged))
     return (number % 97 == 1, compact[:2])
+
+
+def _iban_in_text(hit: str) -> _Verdict:
+    compact = hit.replace(" ", "").upper()  # the pattern is greedy: cut at the country's length
+    return _iban(compact[: _IBAN_LENGTHS.get(compact[:2], 0)])
 
 
 _SSN_VOIDED = {"078051120", "219099999", "123456789"}
@@ -267,25 +278,13 @@ class _Check:
     int_width: int | None = None
 
 
+_NIR = r"[1-478] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"
+_PERSONNUMMER = r"(?:19|20)?[0-9]{6}[-+][0-9]{4}|(?:19|20)[0-9]{10}"
 _CHECKS: tuple[_Check, ...] = (
     _Check("credit_card", "luhn", _CARD, _card, 0.1, int_width=0),
     _Check("iban", "mod97", _IBAN, _iban, 1 / 97),
-    _Check(
-        "national_id",
-        "fr_nir",
-        r"[1-478] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}",
-        _fr_nir,
-        1 / 97,
-        int_width=15,
-    ),
-    _Check(
-        "national_id",
-        "se_personnummer",
-        r"(?:19|20)?[0-9]{6}[-+][0-9]{4}|(?:19|20)[0-9]{10}",
-        _se_personnummer,
-        0.1,
-        int_width=12,
-    ),
+    _Check("national_id", "fr_nir", _NIR, _fr_nir, 1 / 97, int_width=15),
+    _Check("national_id", "se_personnummer", _PERSONNUMMER, _se_personnummer, 0.1, int_width=12),
     _Check("national_id", "es_dni", r"[0-9]{8}-?[A-Za-z]|[XYZxyz]-?[0-9]{7}-?[A-Za-z]", _es_dni, 1 / 23),
     _Check("national_id", "pl_pesel", r"[0-9]{11}", _pl_pesel, 0.1, int_width=11),
     _Check("national_id", "nl_bsn", r"[0-9]{9}|[0-9]{4}\.[0-9]{2}\.[0-9]{3}", _nl_bsn, 1 / 11, int_width=9),
@@ -306,10 +305,11 @@ _EMBEDDED: tuple[tuple[PiiType, str, str, _Validator | None], ...] = (
     ("ip_address", _IPV4, rf"(?:^|[^0-9.])({_IPV4})(?![0-9]|\.[0-9])", None),
     ("ip_address", r"[0-9A-Fa-f]:[0-9A-Fa-f:]*:", rf"(?<![0-9A-Za-z:])({_IPV6})(?![0-9A-Za-z:])", _ipv6),
     ("credit_card", _CARD, rf"(?:^|[^0-9-])({_CARD})(?![0-9])", _card),
-    ("iban", r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}", rf"(?:^|[^A-Za-z0-9])({_IBAN})", _iban),
+    ("iban", r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}", rf"(?:^|[^A-Za-z0-9])({_IBAN})", _iban_in_text),
     ("person_name", _NAME_TEXT, rf"(?:^|[^{_UP}{_LO}])({_NAME_TEXT})", None),
 )
 _EMBEDDED_RE = [re.compile(p) for _, _, p, _ in _EMBEDDED]
+_CHECK_RE = [re.compile(c.pattern) for c in _CHECKS]
 _CHANCE = {"credit_card": 0.1, "iban": 1 / 97}
 
 _HINTS: dict[PiiType, tuple[str, ...]] = {
@@ -317,12 +317,11 @@ _HINTS: dict[PiiType, tuple[str, ...]] = {
     "phone": ("phone", "tel", "telephone", "mobile", "cell", "fax", "msisdn"),
     "credit_card": ("card", "cc", "pan", "credit", "ccnum"),
     "iban": ("iban", "bank", "account"),
-    "national_id": ("ssn", "bsn", "nir", "nin", "national", "dni", "nie", "pesel", "personnummer", "hetu",
-                    "tax", "sin", "insee", "id"),
+    "national_id": ("ssn", "bsn", "nir", "nin", "national", "dni", "nie", "pesel", "personnummer", "hetu"),
     "ip_address": ("ip", "ipv4", "ipv6", "ipaddr", "ipaddress", "host", "remote", "client"),
     "person_name": ("name", "first", "last", "surname", "given", "fullname", "customer", "contact", "author"),
 }
-_NOT_IP = ("version", "ver", "release", "build", "revision", "oid")
+_NOT_IP = {"version", "versions", "ver", "release", "build", "revision", "rev", "oid", "firmware"}
 
 
 # ---------------------------------------------------------------------------------------- results
@@ -349,16 +348,7 @@ class PiiFinding:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (safe for the ledger: masked examples only)."""
-        return {
-            "column": self.column,
-            "pii_type": self.pii_type,
-            "confidence": self.confidence,
-            "matched": self.matched,
-            "sampled": self.sampled,
-            "share": self.share,
-            "examples": list(self.examples),
-            "detail": self.detail,
-        }
+        return {**asdict(self), "examples": list(self.examples)}
 
 
 @dataclass
@@ -367,16 +357,22 @@ class _Tally:
 
     whole: int = 0
     embedded: int = 0
-    labels: set[str] | None = None
-    examples: list[str] | None = None
     strength: float = 0.0
     corrected: float = 0.0  # chance-corrected number of matches
+    labels: set[str] = field(default_factory=set)
+    examples: list[str] = field(default_factory=list)
 
-    def add_example(self, text: str, pii_type: PiiType) -> None:
-        self.examples = self.examples or []
-        masked = mask(text, pii_type)
-        if len(self.examples) < 3 and masked not in self.examples:
-            self.examples.append(masked)
+    def add(self, hits: list[_Hit], pii_type: PiiType, *, embedded: bool, corrected: float) -> None:
+        if embedded:
+            self.embedded += len(hits)
+        else:
+            self.whole += len(hits)
+            self.labels.update(label for _, label, _ in hits)
+        self.corrected += corrected
+        for _, _, text in hits[:20]:
+            masked = mask(text, pii_type)
+            if len(self.examples) < 3 and masked not in self.examples:
+                self.examples.append(masked)
 
 
 # ------------------------------------------------------------------------------------------- scan
@@ -410,22 +406,29 @@ def scan(
     findings: list[PiiFinding] = []
     for name in names:
         prepared = _sample(table.column(name), sample_rows, seed)
-        if prepared is not None:
+        if prepared is not None and len(prepared[0]):
             findings.extend(_scan_column(name, *prepared, min_share=min_share))
     return findings
 
 
 def identify(value: str | int) -> tuple[PiiType, str] | None:
-    """What one value is, as a whole, with its scheme: checksums and formats, no chance test.
+    """What one value is, as a whole, with its scheme: the checks of :func:`scan` (same patterns
+    and validators, run with Python's ``re``), without the chance test a column gets.
 
     >>> identify("4111-1111-1111-1111"), identify("811218-9876"), identify("ticket 42")
     (('credit_card', 'visa'), ('national_id', 'se_personnummer'), None)
     """
     is_int = isinstance(value, int)
-    texts = pa.array([str(value) if is_int else str(value).strip()], pa.string())
-    for check, hits, _ in _whole_hits(texts, is_int, np.zeros(1, dtype=bool)):
-        if hits:
-            return check.pii_type, hits[0][1]
+    text = str(value).strip()
+    for check, regex in zip(_CHECKS, _CHECK_RE, strict=True):
+        if is_int and check.int_width is None:
+            continue
+        subject = text.zfill(check.int_width) if is_int and check.int_width else text
+        if len(subject) > len(text) + 2 or not regex.fullmatch(subject):
+            continue
+        verdict = check.validate(subject) if check.validate else (True, check.scheme)
+        if verdict is not None and verdict[0]:
+            return check.pii_type, verdict[1]
     return None
 
 
@@ -451,13 +454,10 @@ def _sample(column: pa.ChunkedArray, rows: int, seed: int) -> tuple[pa.Array, bo
     return values, is_int
 
 
-def _whole_hits(
-    texts: pa.Array, is_int: bool, assigned: np.ndarray, min_evidence: bool = False
-) -> list[tuple[_Check, list[tuple[int, str]], int]]:
-    """Per check, the (index, label) of values it claims, and its candidate count; claimed
-    values are marked in ``assigned`` so that later checks skip them."""
-    out: list[tuple[_Check, list[tuple[int, str]], int]] = []
-    strings: list[str] | None = None
+def _whole_hits(texts: pa.Array, is_int: bool, assigned: np.ndarray) -> list[tuple[_Check, list[_Hit], int]]:
+    """Per check, the values it claims and its candidate count, for the checks whose hits beat
+    chance; claimed values are marked in ``assigned`` so that later checks skip them."""
+    out: list[tuple[_Check, list[_Hit], int]] = []
     for check in _CHECKS:
         if is_int and check.int_width is None:
             continue
@@ -469,24 +469,13 @@ def _whole_hits(
         idx = np.flatnonzero(found & ~assigned)
         if len(idx) == 0:
             continue
-        if check.validate is None:
-            hits = [(int(i), check.scheme) for i in idx]
-            candidates = len(idx)
-        else:
-            strings = subject.to_pylist() if (strings is None or subject is not texts) else strings
-            hits, candidates = [], 0
-            for i in idx:
-                verdict = check.validate(strings[i])
-                if verdict is not None:
-                    candidates += 1
-                    if verdict[0]:
-                        hits.append((int(i), verdict[1]))
-            if subject is not texts:
-                strings = None
-        if min_evidence and not _beats_chance(len(hits), candidates, check.chance):
-            continue
-        assigned[[i for i, _ in hits]] = True
-        out.append((check, hits, candidates))
+        values = subject.take(pa.array(idx)).to_pylist()
+        verdicts = [check.validate(v) if check.validate else (True, check.scheme) for v in values]
+        hits = [(int(i), v[1], text) for i, v, text in zip(idx, verdicts, values, strict=True) if v and v[0]]
+        candidates = sum(v is not None for v in verdicts)
+        if _beats_chance(len(hits), candidates, check.chance):
+            assigned[[i for i, _, _ in hits]] = True
+            out.append((check, hits, candidates))
     return out
 
 
@@ -509,58 +498,41 @@ def _corrected(valid: int, candidates: int, chance: float | None) -> float:
 
 
 def _scan_column(name: str, texts: pa.Array, is_int: bool, *, min_share: float) -> list[PiiFinding]:
-    n = len(texts)
-    if n == 0:
-        return []
-    assigned = np.zeros(n, dtype=bool)
+    assigned = np.zeros(len(texts), dtype=bool)
     tallies: dict[PiiType, _Tally] = {}
-    strings: list[str] | None = None
-    for check, hits, candidates in _whole_hits(texts, is_int, assigned, min_evidence=True):
-        tally = tallies.setdefault(check.pii_type, _Tally(labels=set()))
-        tally.whole += len(hits)
+    for check, hits, candidates in _whole_hits(texts, is_int, assigned):
+        tally = tallies.setdefault(check.pii_type, _Tally())
         tally.strength = max(tally.strength, check.strength)
-        tally.corrected += _corrected(len(hits), candidates, check.chance)
-        assert tally.labels is not None
-        tally.labels.update(label for _, label in hits)
-        strings = texts.to_pylist() if strings is None else strings
-        for i, _ in hits[:20]:
-            tally.add_example(strings[i], check.pii_type)
+        corrected = _corrected(len(hits), candidates, check.chance)
+        tally.add(hits, check.pii_type, embedded=False, corrected=corrected)
     if not is_int:
         _scan_embedded(texts, assigned, tallies)
-    return _findings(name, n, tallies, min_share)
+    return _findings(name, len(texts), tallies, min_share)
 
 
 def _scan_embedded(texts: pa.Array, assigned: np.ndarray, tallies: dict[PiiType, _Tally]) -> None:
-    strings: list[str] | None = None
     for (pii_type, prefilter, _, validate), finder in zip(_EMBEDDED, _EMBEDDED_RE, strict=True):
         found = pc.match_substring_regex(texts, prefilter).to_numpy(zero_copy_only=False)
+        if pii_type == "phone":  # digit groups inside codes look like phone numbers: prose only
+            found &= pc.match_substring_regex(texts, _PROSE).to_numpy(zero_copy_only=False)
         idx = np.flatnonzero(found & ~assigned)
         if len(idx) == 0:
             continue
-        strings = texts.to_pylist() if strings is None else strings
-        hits: list[tuple[int, str]] = []
+        hits: list[_Hit] = []
         candidates = 0
-        for i in idx:
-            verdicts = [(m.group(1), validate(m.group(1)) if validate else (True, "")) for m in
-                        finder.finditer(strings[i])]
-            verdicts = [(hit, v) for hit, v in verdicts if v is not None]
-            candidates += bool(verdicts)
-            good = next((hit for hit, v in verdicts if v and v[0]), None)
+        for i, text in zip(idx, texts.take(pa.array(idx)).to_pylist(), strict=True):
+            spans = [m.group(1) for m in finder.finditer(text)]
+            verdicts = [(span, validate(span) if validate else (True, "")) for span in spans]
+            candidates += any(v is not None for _, v in verdicts)
+            good = next((span for span, v in verdicts if v and v[0]), None)
             if good is not None:
-                hits.append((int(i), good))
+                hits.append((int(i), "embedded", good))
         chance = _CHANCE.get(pii_type)
-        if not _beats_chance(len(hits), candidates, chance):
-            continue
-        tally = tallies.setdefault(pii_type, _Tally(labels=set()))
-        tally.embedded += len(hits)
-        tally.strength = max(tally.strength, 0.9 * _type_strength(pii_type))
-        tally.corrected += _corrected(len(hits), candidates, chance)
-        for _, hit in hits[:20]:
-            tally.add_example(hit, pii_type)
-
-
-def _type_strength(pii_type: PiiType) -> float:
-    return max(c.strength for c in _CHECKS if c.pii_type == pii_type)
+        if _beats_chance(len(hits), candidates, chance):
+            tally = tallies.setdefault(pii_type, _Tally())
+            strength = 0.9 * max(c.strength for c in _CHECKS if c.pii_type == pii_type)
+            tally.strength = max(tally.strength, strength)
+            tally.add(hits, pii_type, embedded=True, corrected=_corrected(len(hits), candidates, chance))
 
 
 def _findings(name: str, n: int, tallies: dict[PiiType, _Tally], min_share: float) -> list[PiiFinding]:
@@ -571,16 +543,15 @@ def _findings(name: str, n: int, tallies: dict[PiiType, _Tally], min_share: floa
         share = matched / n
         if matched == 0 or share < min_share:
             continue
-        if pii_type == "ip_address" and any(t.startswith(_NOT_IP) for t in tokens):
+        if pii_type == "ip_address" and _NOT_IP.intersection(tokens):
             continue
         evidence = min(1.0, tally.corrected / n / 0.5)
         confidence = tally.strength * (0.5 + 0.5 * evidence)
         if any(t == h or (len(h) > 3 and t.startswith(h)) for t in tokens for h in _HINTS[pii_type]):
             confidence += (1.0 - confidence) * 0.5
-        detail = ",".join(sorted(tally.labels or ())) if tally.whole >= tally.embedded else "embedded"
+        detail = ",".join(sorted(tally.labels)) if tally.whole >= tally.embedded else "embedded"
         out.append(
-            PiiFinding(name, pii_type, round(confidence, 3), matched, n, share, tuple(tally.examples or ()),
-                       detail)
+            PiiFinding(name, pii_type, round(confidence, 3), matched, n, share, tuple(tally.examples), detail)
         )
     return sorted(out, key=lambda f: -f.confidence)
 
@@ -608,12 +579,10 @@ def mask(value: str, pii_type: PiiType) -> str:
         digits = re.sub(r"[^0-9]", "", v)
         if v != digits:
             return _star(v, keep=4)
-        starred = "*" * max(0, len(digits) - 4) + digits[-4:]
-        return " ".join(starred[i : i + 4] for i in range(0, len(starred), 4))
+        return _group4("*" * max(0, len(digits) - 4) + digits[-4:])
     if pii_type == "iban":
         compact = re.sub(r"[^0-9A-Za-z]", "", v).upper()
-        starred = compact[:2] + "*" * max(0, len(compact) - 6) + compact[-4:]
-        return " ".join(starred[i : i + 4] for i in range(0, len(starred), 4))
+        return _group4(compact[:2] + "*" * max(0, len(compact) - 6) + compact[-4:])
     if pii_type == "ip_address":
         try:
             ip = ipaddress.ip_address(v)
@@ -625,6 +594,10 @@ def mask(value: str, pii_type: PiiType) -> str:
     if pii_type == "person_name":
         return " ".join(w[:1] + "***" for w in v.split())
     return _star(v, keep=2)
+
+
+def _group4(text: str) -> str:
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def _star(value: str, *, keep: int) -> str:

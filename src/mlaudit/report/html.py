@@ -45,7 +45,7 @@ _CSP = (
 )
 
 CSS = """
-:root{--fg:#1d2433;--muted:#4a5568;--bg:#fff;--panel:#f6f7f9;--border:#d0d5dd;
+:root{--fg:#1d2433;--muted:#4a5568;--bg:#ffffff;--panel:#f6f7f9;--border:#d0d5dd;
 --accent:#1f5fa8;--bad:#b42318;--bad-bg:#fef3f2;--ok:#067647;--ok-bg:#ecfdf3;
 --skip:#475467;--skip-bg:#f2f4f7;--warn:#93370d;--warn-bg:#fffaeb;color-scheme:light}
 *{box-sizing:border-box}
@@ -176,7 +176,7 @@ class HtmlReport:
         return (
             f'<iframe title="{esc(self.title)}" srcdoc="{esc(self.html)}" '
             'style="width:100%;height:720px;border:1px solid #d0d5dd;border-radius:8px" '
-            'sandbox="allow-scripts allow-modals"></iframe>'
+            'sandbox="allow-scripts"></iframe>'
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -15,7 +15,7 @@ from typing import Literal
 from mlaudit.report.format import DASH, esc, fmt_int, fmt_num, fmt_pct, fmt_value, shorten
 from mlaudit.stats.profile import ColumnProfile
 
-__all__ = ["Alert", "badge", "column_alerts", "missing", "plot_slot", "stats_table", "table"]
+__all__ = ["Alert", "BadgeKind", "badge", "column_alerts", "missing", "plot_slot", "stats_table", "table"]
 
 BadgeKind = Literal["drifted", "ok", "skipped", "warn", "bad"]
 _ICONS = {"drifted": "✕", "bad": "✕", "ok": "✓", "skipped": "–", "warn": "!"}

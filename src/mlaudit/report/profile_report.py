@@ -21,6 +21,7 @@ from mlaudit.report.format import esc, fmt_int, fmt_pct, fmt_value
 from mlaudit.report.html import HtmlReport, page
 from mlaudit.report.parts import (
     Alert,
+    BadgeKind,
     badge,
     column_alerts,
     esc_short,
@@ -163,7 +164,7 @@ def _range_cells(c: ColumnProfile) -> tuple[str, str, str]:
 def _status(found: list[Alert]) -> str:
     if not found:
         return badge("ok")
-    worst = "bad" if any(a.severity == "bad" for a in found) else "warn"
+    worst: BadgeKind = "bad" if any(a.severity == "bad" for a in found) else "warn"
     reasons = "; ".join(a.text for a in found)
     return (
         f'{badge(worst, "problem" if worst == "bad" else "check")}<span class="reason">{esc(reasons)}</span>'

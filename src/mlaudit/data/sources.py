@@ -1,0 +1,764 @@
+"""Read a table from a file, a glob, object storage or a SQL database: ``read`` and ``read_batches``.
+
+A *source* is one string:
+
+=========================================  ================================================
+``data/train.parquet``, ``data/*.csv``     local CSV / Parquet / JSON Lines files and globs
+``s3://bucket/key.csv``                    Amazon S3 (or any S3 endpoint, e.g. MinIO, moto)
+``az://container/blob.parquet``            Azure Blob Storage; also ``abfs[s]://container@account.dfs…/blob``
+``gs://bucket/part-*.jsonl``               Google Cloud Storage
+``postgresql+psycopg://u:p@host/db``       any SQLAlchemy URL, with ``query=`` or ``table=``
+=========================================  ================================================
+
+Globs (``*``, ``?``, ``[…]``; ``**`` crosses folders) read every matching file, in name order,
+into one table; all files must have the same columns and types. The format comes from the
+suffix (``.csv``, ``.tsv``, ``.parquet``, ``.jsonl``, optionally ``.gz``…) or ``format=``.
+
+Credentials come from the environment or the URL and never appear in messages,
+:func:`describe` or :class:`SourceInfo`. Object storage goes through ``pyarrow.fs``:
+
+- S3: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` (or
+  ``AWS_DEFAULT_REGION``), ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (``http://host:port``); options
+  ``access_key``, ``secret_key``, ``session_token``, ``region``, ``endpoint_override``, ``scheme``, ``anonymous``.
+- Azure: ``AZURE_STORAGE_CONNECTION_STRING`` (``AccountName``, ``AccountKey`` or ``SharedAccessSignature``,
+  ``BlobEndpoint``), else ``AZURE_STORAGE_ACCOUNT_NAME`` + ``AZURE_STORAGE_ACCOUNT_KEY`` (or
+  ``AZURE_STORAGE_SAS_TOKEN``) and optionally ``AZURE_STORAGE_ENDPOINT`` (``http://host:port/account``);
+  options ``account_name``, ``account_key``, ``sas_token``, ``endpoint_override``, ``scheme``.
+- GCS: ``STORAGE_EMULATOR_HOST`` (anonymous, for emulators), else Google's default credentials;
+  options ``anonymous``, ``access_token``, ``project_id``, ``endpoint_override``, ``scheme``.
+- Any of them: ``filesystem=`` a ready ``pyarrow.fs.FileSystem``.
+
+Format options: ``columns`` (read only these), ``delimiter`` (CSV), ``schema`` (a ``pyarrow.Schema``
+fixing column types, CSV and JSON Lines). In CSV files an unquoted empty field is null, a quoted
+``""`` is the empty string, and ``NaN`` stays a float NaN (not null).
+
+SQL: ``postgresql://`` uses psycopg 3 and ``mysql://`` / ``mariadb://`` use PyMySQL unless a driver
+is named. ``table=`` reads a whole table (option ``db_schema``), ``query=`` runs one query, in a
+transaction that is rolled back (read-only on PostgreSQL and SQLite). Types follow the database:
+integers → int64, floats → float64, NUMERIC/DECIMAL → **float64**, text → string, dates → date32,
+timestamps → timestamp[us] (with time zone → UTC), booleans → bool (MariaDB has none: TINYINT →
+int64). SQLite queries carry no types: they are taken from the values (dates stay text);
+``table=`` on SQLite uses the declared column types. Option ``connect_timeout`` (seconds, 10).
+
+>>> source_info("postgresql://ann:s3cret@db/sales", table="orders").uri
+'postgresql://ann:***@db/sales'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fnmatch
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pyarrow as pa
+
+from mlaudit.errors import InputError
+from mlaudit.frames import file_format
+
+__all__ = ["SourceInfo", "SourceKind", "describe", "read", "read_batches", "source_info"]
+
+SourceKind = Literal["file", "s3", "azure", "gcs", "sql"]
+
+_SCHEMES: dict[str, SourceKind] = {
+    "s3": "s3", "s3a": "s3", "az": "azure", "abfs": "azure", "abfss": "azure", "gs": "gcs", "gcs": "gcs",
+}  # fmt: skip
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|sig|key|credential|sas", re.IGNORECASE)
+_SECRET_PAIR = re.compile(r"(?i)\b(AccountKey|SharedAccessSignature|password|pwd)=[^;&\s]*;?")
+_FORMAT_OPTIONS = {"columns", "delimiter", "schema"}
+_FS_OPTIONS: dict[str, set[str]] = {
+    "file": set(),
+    "s3": {"access_key", "secret_key", "session_token", "region", "endpoint_override", "scheme", "anonymous"},
+    "azure": {"account_name", "account_key", "sas_token", "endpoint_override", "scheme"},
+    "gcs": {"anonymous", "access_token", "project_id", "endpoint_override", "scheme"},
+}
+_SQL_OPTIONS = {"db_schema", "connect_timeout"}
+# pyarrow's default CSV null spellings, less the NaN ones: NaN is a value, not a missing one
+_CSV_NULLS = ["", "#N/A", "#N/A N/A", "#NA", "N/A", "NA", "NULL", "n/a", "null"]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a table came from, safe to store and show (credentials stripped).
+
+    ``format`` is ``csv``, ``parquet`` or ``jsonl`` for files and ``sql`` for databases.
+    """
+
+    uri: str
+    kind: SourceKind
+    format: str
+    query: str | None = None
+    table: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for ledger payloads."""
+        return asdict(self)
+
+
+def _kind(text: str) -> SourceKind:
+    m = _URL.match(text)
+    if m is None or m.group(1).lower() == "file":
+        return "file"
+    scheme = m.group(1).lower()
+    if scheme in _SCHEMES:
+        return _SCHEMES[scheme]
+    if scheme in ("http", "https"):
+        raise InputError(
+            f"cannot read {describe(text)} over HTTP",
+            hint="use s3://, az://, gs://, a local path or a database URL",
+        )
+    return "sql"
+
+
+def describe(source: str | os.PathLike[str]) -> str:
+    """``source`` for display: passwords become ``***``; secret query parameters and keys are removed.
+
+    >>> describe("s3://bucket/x.csv?sig=abc&versionId=3")
+    's3://bucket/x.csv?versionId=3'
+    """
+    text = os.fspath(source)
+    m = _URL.match(text)
+    if m is None:
+        return _SECRET_PAIR.sub("", text)
+    if _kind(text) == "sql":
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(text)
+        except Exception:
+            return "<unparseable database URL>"
+        safe = {k: v for k, v in url.query.items() if not _SECRET_KEY.search(k)}
+        return str(url.set(query=safe).render_as_string(hide_password=True))
+    parts = urlsplit(text)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _SECRET_KEY.search(k)]
+    )
+    return _SECRET_PAIR.sub("", urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def source_info(
+    source: str | os.PathLike[str],
+    *,
+    query: str | None = None,
+    table: str | None = None,
+    format: str | None = None,
+) -> SourceInfo:
+    """Parse ``source`` (no I/O): its kind, format and display URI.
+
+    >>> source_info("s3://bkt/part-*.parquet")
+    SourceInfo(uri='s3://bkt/part-*.parquet', kind='s3', format='parquet', query=None, table=None)
+    """
+    text = os.fspath(source)
+    kind = _kind(text)
+    shown = describe(text)
+    if kind == "sql":
+        if (query is None) == (table is None):
+            raise InputError(f"give exactly one of query= or table= to read from {shown}")
+        return SourceInfo(uri=shown, kind=kind, format="sql", query=query, table=table)
+    if query is not None or table is not None:
+        raise InputError(f"query= and table= are for database URLs, not {shown}")
+    path = urlsplit(text).path if kind != "file" else text
+    try:
+        fmt = file_format(path, format)
+    except InputError as exc:
+        raise InputError(exc.message, path=shown, hint=exc.hint) from None
+    return SourceInfo(uri=shown, kind=kind, format=fmt)
+
+
+def read(
+    source: str | os.PathLike[str],
+    *,
+    query: str | None = None,
+    table: str | None = None,
+    format: str | None = None,
+    **options: Any,
+) -> pa.Table:
+    """Read all of ``source`` into one table (see the module docstring for sources and options).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"; _ = p.write_text("a,b\\n1,x\\n")
+    >>> read(p).to_pydict()
+    {'a': [1], 'b': ['x']}
+    """
+    info = source_info(source, query=query, table=table, format=format)
+    text = os.fspath(source)
+    if info.kind == "sql":
+        batches = list(_sql_batches(text, query, table, 65_536, _check(options, _SQL_OPTIONS, info)))
+        return _concat(batches)
+    fs, files = _files(text, info, options)
+    opts = {k: v for k, v in options.items() if k in _FORMAT_OPTIONS}
+    tables: list[tuple[str, pa.Table]] = []
+    for path, where in files:
+        tables.append((where, _read_file(fs, path, where, info.format, opts)))
+        _same_columns(tables[0][0], tables[0][1].schema, where, tables[-1][1].schema)
+    return pa.concat_tables([t for _, t in tables], promote_options="default")
+
+
+def read_batches(
+    source: str | os.PathLike[str],
+    *,
+    query: str | None = None,
+    table: str | None = None,
+    format: str | None = None,
+    batch_rows: int = 65_536,
+    **options: Any,
+) -> Iterator[pa.RecordBatch]:
+    """Yield ``source`` as record batches of at most ``batch_rows`` rows, in bounded memory.
+
+    Parquet is read a row group at a time, CSV and JSON Lines a block at a time (column types
+    are guessed from the first block: pass ``schema=`` when later rows differ), SQL through a
+    server-side cursor (PostgreSQL, MariaDB) fetching ``batch_rows`` rows at a time.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"; _ = p.write_text("a\\n1\\n2\\n3\\n")
+    >>> [b.num_rows for b in read_batches(p, batch_rows=2)]
+    [2, 1]
+    """
+    if batch_rows < 1:
+        raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
+    info = source_info(source, query=query, table=table, format=format)
+    text = os.fspath(source)
+    if info.kind == "sql":
+        yield from _sql_batches(text, query, table, batch_rows, _check(options, _SQL_OPTIONS, info))
+        return
+    fs, files = _files(text, info, options)
+    opts = {k: v for k, v in options.items() if k in _FORMAT_OPTIONS}
+    first: tuple[str, pa.Schema] | None = None
+    for path, where in files:
+        for batch in _rebatch(_stream_file(fs, path, where, info.format, opts, batch_rows), batch_rows):
+            if first is None:
+                first = (where, batch.schema)
+            else:
+                _same_columns(first[0], first[1], where, batch.schema)
+            yield batch
+
+
+# --- files and object storage ------------------------------------------------------------------
+
+
+def _check(options: dict[str, Any], allowed: set[str], info: SourceInfo) -> dict[str, Any]:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InputError(
+            f"unknown option {unknown[0]!r} for a {info.kind} source {info.uri}",
+            hint=f"known: {', '.join(sorted(allowed)) or 'none'}",
+        )
+    return options
+
+
+def _files(text: str, info: SourceInfo, options: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    """The filesystem and the ``(path, display name)`` of every file ``text`` names."""
+    _check(options, _FORMAT_OPTIONS | _FS_OPTIONS[info.kind] | {"filesystem"}, info)
+    fs_opts = {k: v for k, v in options.items() if k in _FS_OPTIONS[info.kind]}
+    if info.kind == "file":
+        import pyarrow.fs as pafs
+
+        raw = text[len("file://") :] if text.lower().startswith("file://") else text
+        path, prefix = os.path.abspath(os.path.expanduser(raw)).replace(os.sep, "/"), ""
+        fs = options.get("filesystem") or pafs.LocalFileSystem()
+    else:
+        parts = urlsplit(text)
+        container = parts.netloc.split("@", 1)[0] if info.kind == "azure" else parts.netloc
+        if info.kind == "azure" and "@" in parts.netloc:
+            fs_opts.setdefault("account_name", parts.netloc.split("@", 1)[1].split(".", 1)[0])
+        path, prefix = f"{container}{parts.path}", f"{parts.scheme}://"
+        fs = options.get("filesystem") or _cloud_fs(info, fs_opts)
+    return fs, [(p, prefix + p if prefix else p) for p in _expand(fs, path, info, prefix)]
+
+
+def _endpoint(url: str) -> tuple[str, str]:
+    """``("host:port", scheme)`` of an endpoint URL (``http://h:p``, or just ``h:p``: https)."""
+    if "://" not in url:
+        return url.rstrip("/"), "https"
+    parts = urlsplit(url)
+    return parts.netloc, parts.scheme
+
+
+def _cloud_fs(info: SourceInfo, opts: dict[str, Any]) -> Any:
+    import pyarrow.fs as pafs
+
+    env = os.environ
+    try:
+        if info.kind == "s3":
+            endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+            if endpoint and "endpoint_override" not in opts:
+                opts["endpoint_override"], scheme = _endpoint(endpoint)
+                opts.setdefault("scheme", scheme)
+            for key, var in (("access_key", "AWS_ACCESS_KEY_ID"), ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+                             ("session_token", "AWS_SESSION_TOKEN")):  # fmt: skip
+                if env.get(var) and not opts.get("anonymous"):
+                    opts.setdefault(key, env[var])
+            region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+            if region or "endpoint_override" in opts:  # a custom endpoint has no region to look up
+                opts.setdefault("region", region or "us-east-1")
+            return pafs.S3FileSystem(**opts)
+        if info.kind == "gcs":
+            emulator = env.get("STORAGE_EMULATOR_HOST")
+            if emulator and "endpoint_override" not in opts:
+                opts["endpoint_override"], scheme = _endpoint(emulator)
+                opts.setdefault("scheme", scheme)
+                opts.setdefault("anonymous", True)
+            if "access_token" in opts:
+                opts["credential_token_expiration"] = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+            return pafs.GcsFileSystem(retry_time_limit=dt.timedelta(seconds=20), **opts)
+        return _azure_fs(opts)
+    except (OSError, TypeError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"cannot open {info.uri}: {_first_line(exc)}") from None
+
+
+def _azure_fs(opts: dict[str, Any]) -> Any:
+    import pyarrow.fs as pafs
+
+    env = os.environ
+    conn = dict(
+        part.split("=", 1)
+        for part in env.get("AZURE_STORAGE_CONNECTION_STRING", "").split(";")
+        if "=" in part
+    )
+    account = (
+        opts.pop("account_name", None) or conn.get("AccountName") or env.get("AZURE_STORAGE_ACCOUNT_NAME")
+    )
+    account = account or env.get("AZURE_STORAGE_ACCOUNT")
+    if not account:
+        raise InputError(
+            "an Azure source needs a storage account",
+            hint="set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_NAME, or pass account_name=",
+        )
+    kw: dict[str, Any] = {}
+    if opts.get("account_key") or opts.get("sas_token"):
+        kw = {k: opts[k] for k in ("account_key", "sas_token") if opts.get(k)}
+    elif conn.get("AccountKey") or conn.get("SharedAccessSignature"):
+        kw = (
+            {"account_key": conn["AccountKey"]}
+            if conn.get("AccountKey")
+            else {"sas_token": conn["SharedAccessSignature"]}
+        )
+    elif env.get("AZURE_STORAGE_ACCOUNT_KEY") or env.get("AZURE_STORAGE_KEY"):
+        kw["account_key"] = env.get("AZURE_STORAGE_ACCOUNT_KEY") or env["AZURE_STORAGE_KEY"]
+    elif env.get("AZURE_STORAGE_SAS_TOKEN"):
+        kw["sas_token"] = env["AZURE_STORAGE_SAS_TOKEN"]
+    endpoint = opts.get("endpoint_override") or conn.get("BlobEndpoint") or env.get("AZURE_STORAGE_ENDPOINT")
+    if endpoint:
+        authority, scheme = _endpoint(endpoint.split("/" + account, 1)[0] if "://" in endpoint else endpoint)
+        scheme = opts.get("scheme") or (
+            conn.get("DefaultEndpointsProtocol") if "://" not in endpoint else scheme
+        )
+        for service in ("blob", "dfs"):
+            kw[f"{service}_storage_authority"], kw[f"{service}_storage_scheme"] = authority, scheme or "https"
+    return pafs.AzureFileSystem(account, **kw)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            out.append(fnmatch.translate(pattern[i : end + 1])[4:-3])  # fnmatch's "(?s:[...])\Z" body
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _expand(fs: Any, path: str, info: SourceInfo, prefix: str) -> list[str]:
+    import pyarrow.fs as pafs
+
+    wild = min((path.index(c) for c in "*?[" if c in path), default=-1)
+    try:
+        if wild < 0:
+            found = fs.get_file_info(path)
+            if found.type == pafs.FileType.NotFound:
+                what = "no such file" if info.kind == "file" else "no such object"
+                raise InputError(what, path=prefix + path, hint="check the name and the bucket/container")
+            if found.type == pafs.FileType.Directory:
+                raise InputError(
+                    "is a folder, not a file", path=prefix + path, hint="use a glob such as dir/*.parquet"
+                )
+            return [path]
+        base = path[: path.rfind("/", 0, wild)]
+        selector = pafs.FileSelector(base, recursive="/" in path[wild:] or "**" in path, allow_not_found=True)
+        rx = _glob_regex(path)
+        matches = sorted(
+            f.path
+            for f in fs.get_file_info(selector)
+            if f.type == pafs.FileType.File and rx.fullmatch(f.path)
+        )
+    except OSError as exc:
+        raise InputError(f"cannot list files: {_first_line(exc)}", path=prefix + path) from None
+    if not matches:
+        raise InputError("no file matches the pattern", path=prefix + path)
+    return matches
+
+
+def _same_columns(first_where: str, first: pa.Schema, where: str, schema: pa.Schema) -> None:
+    same = first.names == schema.names and all(
+        a == b or pa.types.is_null(a) or pa.types.is_null(b)
+        for a, b in zip(first.types, schema.types, strict=True)
+    )
+    if not same:
+        from mlaudit.data.schema import schema_diff
+
+        raise InputError(
+            f"its columns differ from those of {first_where.rsplit('/', 1)[-1]}: {schema_diff(first, schema)}",
+            path=where,
+            hint="every file of a glob must have the same columns and types",
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _csv_options(
+    path: str, opts: dict[str, Any], threads: bool, handler: Callable[[Any], str]
+) -> dict[str, Any]:
+    import pyarrow.csv as pc
+
+    schema = opts.get("schema")
+    tsv = path.lower().endswith((".tsv", ".tsv.gz"))
+    return {
+        "read_options": pc.ReadOptions(use_threads=threads),
+        "parse_options": pc.ParseOptions(
+            delimiter=opts.get("delimiter") or ("\t" if tsv else ","), invalid_row_handler=handler
+        ),
+        "convert_options": pc.ConvertOptions(
+            null_values=_CSV_NULLS,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            column_types={f.name: f.type for f in schema} if schema is not None else None,
+            include_columns=opts.get("columns"),
+        ),
+    }
+
+
+def _open(fs: Any, path: str, where: str, random_access: bool = False) -> Any:
+    info = fs.get_file_info(path)
+    if info.size == 0:
+        raise InputError("the file is empty (0 bytes)", path=where)
+    return fs.open_input_file(path) if random_access else fs.open_input_stream(path, compression="detect")
+
+
+def _read_file(fs: Any, path: str, where: str, fmt: str, opts: dict[str, Any]) -> pa.Table:
+    import pyarrow.csv as pc
+
+    bad: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
+        return "error"
+
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            with _open(fs, path, where, random_access=True) as f:
+                return pq.read_table(f, columns=opts.get("columns"))
+        if fmt == "jsonl":
+            import pyarrow.json as pj
+
+            with _open(fs, path, where) as f:
+                parse = pj.ParseOptions(explicit_schema=opts.get("schema"))
+                return _select(pj.read_json(f, parse_options=parse), opts.get("columns"), where)
+        try:
+            with _open(fs, path, where) as f:
+                return pc.read_csv(f, **_csv_options(path, opts, True, on_invalid))
+        except pa.ArrowInvalid:
+            if not bad:
+                raise
+            if bad[0][0] is None or bad[0][0] < 0:  # row numbers are known only single-threaded
+                bad.clear()
+                with _open(fs, path, where) as f, contextlib.suppress(pa.ArrowInvalid):
+                    pc.read_csv(f, **_csv_options(path, opts, False, on_invalid))
+            number, what = bad[0]
+            raise InputError(
+                f"ragged row: {what}", path=where, row=number if number and number > 0 else None
+            ) from None
+    except InputError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        raise _file_error(exc, where) from None
+
+
+def _file_error(exc: BaseException, where: str) -> InputError:
+    text = _first_line(exc)
+    if "Empty CSV file" in text:
+        return InputError("the file has no header and no rows", path=where)
+    if isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
+        return InputError(
+            f"the file is not valid UTF-8 text ({text})", path=where, hint="re-encode it as UTF-8"
+        )
+    return InputError(f"cannot read the file: {text}", path=where)
+
+
+def _select(table: pa.Table, columns: list[str] | None, where: str) -> pa.Table:
+    if columns is None:
+        return table
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise InputError("no such column", path=where, column=missing[0])
+    return table.select(columns)
+
+
+def _stream_file(
+    fs: Any, path: str, where: str, fmt: str, opts: dict[str, Any], rows: int
+) -> Iterator[pa.RecordBatch]:
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            with _open(fs, path, where, random_access=True) as f:
+                yield from pq.ParquetFile(f).iter_batches(batch_size=rows, columns=opts.get("columns"))
+            return
+        if fmt == "jsonl":
+            import pyarrow.json as pj
+
+            with _open(fs, path, where) as f:
+                parse = pj.ParseOptions(explicit_schema=opts.get("schema"))
+                if not hasattr(pj, "open_json"):  # pyarrow < 19: no streaming JSON reader
+                    yield from _select(
+                        pj.read_json(f, parse_options=parse), opts.get("columns"), where
+                    ).to_batches()
+                    return
+                for batch in pj.open_json(f, parse_options=parse):
+                    yield (
+                        _select(pa.Table.from_batches([batch]), opts.get("columns"), where)
+                        .combine_chunks()
+                        .to_batches()[0]
+                    )
+            return
+        import pyarrow.csv as pc
+
+        bad: list[tuple[int | None, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
+            return "error"
+
+        with _open(fs, path, where) as f:
+            try:
+                yield from pc.open_csv(f, **_csv_options(path, opts, False, on_invalid))
+            except pa.ArrowInvalid as exc:
+                if bad:
+                    number, what = bad[0]
+                    raise InputError(
+                        f"ragged row: {what}", path=where, row=number if number and number > 0 else None
+                    ) from None
+                if "conversion error" in str(exc):
+                    raise InputError(
+                        f"cannot read the file: {_first_line(exc)}",
+                        path=where,
+                        hint="column types are guessed from the first block; pass schema= to fix them",
+                    ) from None
+                raise
+    except InputError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
+        raise _file_error(exc, where) from None
+
+
+def _rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of exactly ``rows`` rows (the last may be shorter)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            parts = pa.Table.from_batches(pending).combine_chunks().to_batches(max_chunksize=rows)
+            full = [p for p in parts if p.num_rows == rows]
+            yield from full
+            pending = parts[len(full) :]
+            count = sum(p.num_rows for p in pending)
+    if pending:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def _concat(batches: list[pa.RecordBatch]) -> pa.Table:
+    return pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="default")
+
+
+# --- SQL ----------------------------------------------------------------------------------------
+
+
+def _sql_engine(text: str, shown: str, opts: dict[str, Any]) -> Any:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    try:
+        url = make_url(text)
+    except sa.exc.ArgumentError:
+        raise InputError(f"not a database URL: {shown}") from None
+    backend = url.get_backend_name()
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername in ("mysql", "mariadb"):
+        url = url.set(drivername=f"{backend}+pymysql")
+    connect_args: dict[str, Any] = {}
+    if backend in ("postgresql", "postgres", "mysql", "mariadb"):
+        connect_args["connect_timeout"] = int(opts.get("connect_timeout", 10))
+    elif backend == "sqlite":
+        db = url.database or ""
+        if db not in ("", ":memory:") and not db.startswith("file:") and not os.path.isfile(db):
+            raise InputError("no such SQLite database file", path=db)
+    try:
+        return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    except sa.exc.NoSuchModuleError:
+        raise InputError(f"unknown database kind {url.drivername!r} in {shown}") from None
+    except ModuleNotFoundError as exc:
+        extra = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}.get(backend, "all")
+        raise InputError(
+            f"the driver for {shown} is not installed ({exc.name})", hint=f"pip install 'mlaudit[{extra}]'"
+        ) from None
+
+
+def _sa_type(t: Any) -> pa.DataType | None:
+    """The Arrow type for a SQLAlchemy column type (None: take it from the values)."""
+    import sqlalchemy as sa
+
+    for kind, arrow in (
+        (sa.Boolean, pa.bool_()),
+        (sa.Integer, pa.int64()),
+        ((sa.Float, sa.Numeric), pa.float64()),  # Float and DECIMAL alike: documented choice
+        (sa.Date, pa.date32()),
+        (sa.Time, pa.time64("us")),
+        (sa.Interval, pa.duration("us")),
+        (sa.String, pa.string()),
+        (sa.LargeBinary, pa.binary()),
+    ):
+        if isinstance(t, kind) and not (kind is sa.Date and isinstance(t, sa.DateTime)):
+            return arrow
+    if isinstance(t, sa.DateTime):
+        return pa.timestamp("us", tz="UTC" if t.timezone else None)
+    return None
+
+
+_PG_TYPES = {
+    16: pa.bool_(), 20: pa.int64(), 21: pa.int64(), 23: pa.int64(), 26: pa.int64(), 700: pa.float64(),
+    701: pa.float64(), 1700: pa.float64(), 25: pa.string(), 1043: pa.string(), 1042: pa.string(),
+    19: pa.string(), 1082: pa.date32(), 1114: pa.timestamp("us"), 1184: pa.timestamp("us", tz="UTC"),
+    1083: pa.time64("us"), 17: pa.binary(), 1186: pa.duration("us"),
+}  # fmt: skip
+_MYSQL_TYPES = {
+    1: pa.int64(), 2: pa.int64(), 3: pa.int64(), 8: pa.int64(), 9: pa.int64(), 13: pa.int64(),
+    4: pa.float64(), 5: pa.float64(), 0: pa.float64(), 246: pa.float64(), 10: pa.date32(), 14: pa.date32(),
+    7: pa.timestamp("us"), 12: pa.timestamp("us"), 11: pa.duration("us"),
+}  # fmt: skip
+
+
+def _cursor_type(dialect: str, type_code: Any) -> pa.DataType | None:
+    table = _PG_TYPES if dialect == "postgresql" else _MYSQL_TYPES if dialect in ("mysql", "mariadb") else {}
+    return table.get(type_code) if isinstance(type_code, int) else None
+
+
+def _arrow_column(values: list[Any], t: pa.DataType | None) -> pa.Array:
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    try:
+        guessed = pa.array(values)  # e.g. Decimal values for a float64 column
+        return guessed.cast(t, safe=False) if t is not None else guessed
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        text = [v if v is None or isinstance(v, str) else _as_text(v) for v in values]
+        return pa.array(text, type=pa.string())  # UUIDs, JSON, arrays, ...: their text form
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, sort_keys=True)
+    return str(value)
+
+
+def _sql_batches(
+    text: str, query: str | None, table: str | None, batch_rows: int, opts: dict[str, Any]
+) -> Iterator[pa.RecordBatch]:
+    import sqlalchemy as sa
+
+    shown = describe(text)
+    engine = _sql_engine(text, shown, opts)
+    secret = engine.url.password
+    phase = "connect"
+    try:
+        with engine.connect() as conn:
+            phase = "query"
+            dialect = conn.dialect.name
+            if dialect == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            elif dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA query_only = ON")
+            streaming = conn.execution_options(stream_results=True, yield_per=batch_rows)
+            if table is not None:
+                try:
+                    tbl = sa.Table(table, sa.MetaData(), schema=opts.get("db_schema"), autoload_with=conn)
+                except sa.exc.NoSuchTableError:
+                    known = sa.inspect(conn).get_table_names(schema=opts.get("db_schema"))
+                    raise InputError(
+                        f"no table {table!r} in {shown}",
+                        hint=f"tables there: {', '.join(known[:20]) or 'none'}",
+                    ) from None
+                floats = [  # NUMERIC/DECIMAL and MySQL's DOUBLE (reflected asdecimal) come back as float
+                    sa.type_coerce(c, sa.Float()).label(c.name) if isinstance(c.type, (sa.Float, sa.Numeric)) else c
+                    for c in tbl.columns
+                ]
+                result = streaming.execute(sa.select(*floats))
+                types = [_sa_type(c.type) for c in tbl.columns]
+            else:
+                result = streaming.execution_options(no_parameters=True).exec_driver_sql(query or "")
+                if not result.returns_rows:
+                    raise InputError(f"the query returns no rows: {query}", hint="use a SELECT")
+                types = [_cursor_type(dialect, d[1]) for d in result.cursor.description]
+            names = list(result.keys())
+            sent = False
+            for rows in result.partitions(batch_rows):
+                columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+                arrays = [_arrow_column(list(c), t) for c, t in zip(columns, types, strict=True)]
+                types = [
+                    t if t is not None else (a.type if a.null_count < len(a) else None)
+                    for t, a in zip(types, arrays, strict=True)
+                ]
+                sent = True
+                yield pa.RecordBatch.from_arrays(arrays, names=names)
+            if not sent:
+                yield pa.RecordBatch.from_arrays([pa.array([], t or pa.null()) for t in types], names=names)
+    except sa.exc.DBAPIError as exc:
+        reason = _first_line(exc.orig if exc.orig is not None else exc)
+        if secret:
+            reason = reason.replace(secret, "***")
+        if phase == "connect":
+            raise InputError(
+                f"cannot connect to {shown}: {reason}",
+                hint="check that the server runs and that the host, port, user, password and database are right",
+            ) from None
+        raise InputError(f"query failed on {shown}: {reason}") from None
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot convert a value read from {shown}: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
