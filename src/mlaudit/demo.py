@@ -39,6 +39,26 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("created by `mlaudit demo`; safe to delete\n")
 
 
+def _write_reports(out: Path, ref_profile: Any, detector: Any, report: Any, current: Any) -> list[Path]:
+    """The HTML reports, when the report extra (Plotly) is installed."""
+    try:
+        import plotly  # noqa: F401
+    except ImportError:
+        return []
+    from mlaudit.report import current_profile, drift_html, profile_html, write_html
+
+    folder = out / "reports"
+    folder.mkdir()
+    drift_page = drift_html(
+        report, detector.profile_, current_profile(detector.profile_, current),
+        reference_name="reference.csv", current_name="current.csv",
+    )
+    return [
+        write_html(drift_page, folder / "drift.html"),
+        write_html(profile_html(ref_profile, source="reference.csv"), folder / "profile.html"),
+    ]
+
+
 def run_demo(
     out: str | Path = "./mlaudit-demo", *, quiet: bool = False, rows: int = 20_000
 ) -> dict[str, Any]:
@@ -102,7 +122,7 @@ def run_demo(
 
     # 5. drift of the current month against the reference
     features = [c for c in reference.column_names if c != "customer_id"]  # ids always differ
-    detector = DriftDetector(columns=features).fit(reference)
+    detector = DriftDetector(columns=features, keep_profile=True).fit(reference)
     report = detector.compare(current)
     ws.audits.record(
         "drift_report",
@@ -116,6 +136,12 @@ def run_demo(
         f"({', '.join(report.drifted_columns) or 'none'}); planted in the data: "
         f"{', '.join(PLANTED_DRIFT)}"
     )
+
+    reports = _write_reports(out, ref_profile, detector, report, current)
+    for page in reports:
+        ws.artifacts.put_file(page, media_type="text/html")
+    if reports:
+        say(f"   reports: {', '.join(str(p.relative_to(out)) for p in reports)} (open in a browser; kept as artifacts)")
 
     # 6. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
     cp_path = out / "checkpoint.json"
@@ -163,6 +189,7 @@ def run_demo(
         say(f"  {cmd}")
     return {
         "out": str(out),
+        "reports": [str(p) for p in reports],
         "workspace": str(out / "workspace"),
         "events": result.events,
         "verified": result.ok,

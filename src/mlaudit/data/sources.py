@@ -67,8 +67,14 @@ __all__ = ["SourceInfo", "SourceKind", "describe", "read", "read_batches", "sour
 SourceKind = Literal["file", "s3", "azure", "gcs", "sql"]
 
 _SCHEMES: dict[str, SourceKind] = {
-    "s3": "s3", "s3a": "s3", "az": "azure", "abfs": "azure", "abfss": "azure", "gs": "gcs", "gcs": "gcs",
-}  # fmt: skip
+    "s3": "s3",
+    "s3a": "s3",
+    "az": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+    "gs": "gcs",
+    "gcs": "gcs",
+}
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|sig|key|credential|sas", re.IGNORECASE)
 _SECRET_PAIR = re.compile(r"(?i)\b(AccountKey|SharedAccessSignature|password|pwd)=[^;&\s]*;?")
@@ -296,8 +302,11 @@ def _cloud_fs(info: SourceInfo, opts: dict[str, Any]) -> Any:
             if endpoint and "endpoint_override" not in opts:
                 opts["endpoint_override"], scheme = _endpoint(endpoint)
                 opts.setdefault("scheme", scheme)
-            for key, var in (("access_key", "AWS_ACCESS_KEY_ID"), ("secret_key", "AWS_SECRET_ACCESS_KEY"),
-                             ("session_token", "AWS_SESSION_TOKEN")):  # fmt: skip
+            for key, var in (
+                ("access_key", "AWS_ACCESS_KEY_ID"),
+                ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+                ("session_token", "AWS_SESSION_TOKEN"),
+            ):
                 if env.get(var) and not opts.get("anonymous"):
                     opts.setdefault(key, env[var])
             region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
@@ -659,16 +668,42 @@ def _sa_type(t: Any) -> pa.DataType | None:
 
 
 _PG_TYPES = {
-    16: pa.bool_(), 20: pa.int64(), 21: pa.int64(), 23: pa.int64(), 26: pa.int64(), 700: pa.float64(),
-    701: pa.float64(), 1700: pa.float64(), 25: pa.string(), 1043: pa.string(), 1042: pa.string(),
-    19: pa.string(), 1082: pa.date32(), 1114: pa.timestamp("us"), 1184: pa.timestamp("us", tz="UTC"),
-    1083: pa.time64("us"), 17: pa.binary(), 1186: pa.duration("us"),
-}  # fmt: skip
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    26: pa.int64(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1700: pa.float64(),
+    25: pa.string(),
+    1043: pa.string(),
+    1042: pa.string(),
+    19: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+    1083: pa.time64("us"),
+    17: pa.binary(),
+    1186: pa.duration("us"),
+}
 _MYSQL_TYPES = {
-    1: pa.int64(), 2: pa.int64(), 3: pa.int64(), 8: pa.int64(), 9: pa.int64(), 13: pa.int64(),
-    4: pa.float64(), 5: pa.float64(), 0: pa.float64(), 246: pa.float64(), 10: pa.date32(), 14: pa.date32(),
-    7: pa.timestamp("us"), 12: pa.timestamp("us"), 11: pa.duration("us"),
-}  # fmt: skip
+    1: pa.int64(),
+    2: pa.int64(),
+    3: pa.int64(),
+    8: pa.int64(),
+    9: pa.int64(),
+    13: pa.int64(),
+    4: pa.float64(),
+    5: pa.float64(),
+    0: pa.float64(),
+    246: pa.float64(),
+    10: pa.date32(),
+    14: pa.date32(),
+    7: pa.timestamp("us"),
+    12: pa.timestamp("us"),
+    11: pa.duration("us"),
+}
 
 
 def _cursor_type(dialect: str, type_code: Any) -> pa.DataType | None:
@@ -723,7 +758,9 @@ def _sql_batches(
                         hint=f"tables there: {', '.join(known[:20]) or 'none'}",
                     ) from None
                 floats = [  # NUMERIC/DECIMAL and MySQL's DOUBLE (reflected asdecimal) come back as float
-                    sa.type_coerce(c, sa.Float()).label(c.name) if isinstance(c.type, (sa.Float, sa.Numeric)) else c
+                    sa.type_coerce(c, sa.Float()).label(c.name)
+                    if isinstance(c.type, (sa.Float, sa.Numeric))
+                    else c
                     for c in tbl.columns
                 ]
                 result = streaming.execute(sa.select(*floats))
