@@ -55,7 +55,7 @@ def verify_command(
         out.print(f"[bold red]ledger does NOT verify[/]: first bad seq {result.first_bad_seq}")
         out.print(f"  reason: {result.reason}")
         out.print(
-            f"  events read: {result.events}, checkpoints checked: {result.checkpoints_checked}"
+            f"  events checked: {result.events}, checkpoints checked: {result.checkpoints_checked}"
         )
     if not result.ok:
         raise typer.Exit(3)

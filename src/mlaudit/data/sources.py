@@ -19,7 +19,8 @@ Credentials come from the environment or the URL and never appear in messages,
 
 - S3: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` (or
   ``AWS_DEFAULT_REGION``), ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (``http://host:port``); options
-  ``access_key``, ``secret_key``, ``session_token``, ``region``, ``endpoint_override``, ``scheme``, ``anonymous``.
+  ``access_key``, ``secret_key``, ``session_token``, ``region``, ``endpoint_override``, ``scheme``,
+  ``anonymous``.
 - Azure: ``AZURE_STORAGE_CONNECTION_STRING`` (``AccountName``, ``AccountKey`` or ``SharedAccessSignature``,
   ``BlobEndpoint``), else ``AZURE_STORAGE_ACCOUNT_NAME`` + ``AZURE_STORAGE_ACCOUNT_KEY`` (or
   ``AZURE_STORAGE_SAS_TOKEN``) and optionally ``AZURE_STORAGE_ENDPOINT`` (``http://host:port/account``);
@@ -52,7 +53,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -66,15 +67,8 @@ __all__ = ["SourceInfo", "SourceKind", "describe", "read", "read_batches", "sour
 
 SourceKind = Literal["file", "s3", "azure", "gcs", "sql"]
 
-_SCHEMES: dict[str, SourceKind] = {
-    "s3": "s3",
-    "s3a": "s3",
-    "az": "azure",
-    "abfs": "azure",
-    "abfss": "azure",
-    "gs": "gcs",
-    "gcs": "gcs",
-}
+_SCHEMES: dict[str, SourceKind] = {"s3": "s3", "s3a": "s3", "az": "azure", "abfs": "azure", "abfss": "azure"}
+_SCHEMES |= {"gs": "gcs", "gcs": "gcs"}
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|sig|key|credential|sas", re.IGNORECASE)
 _SECRET_PAIR = re.compile(r"(?i)\b(AccountKey|SharedAccessSignature|password|pwd)=[^;&\s]*;?")
@@ -198,18 +192,9 @@ def read(
     >>> read(p).to_pydict()
     {'a': [1], 'b': ['x']}
     """
-    info = source_info(source, query=query, table=table, format=format)
-    text = os.fspath(source)
-    if info.kind == "sql":
-        batches = list(_sql_batches(text, query, table, 65_536, _check(options, _SQL_OPTIONS, info)))
-        return _concat(batches)
-    fs, files = _files(text, info, options)
-    opts = {k: v for k, v in options.items() if k in _FORMAT_OPTIONS}
-    tables: list[tuple[str, pa.Table]] = []
-    for path, where in files:
-        tables.append((where, _read_file(fs, path, where, info.format, opts)))
-        _same_columns(tables[0][0], tables[0][1].schema, where, tables[-1][1].schema)
-    return pa.concat_tables([t for _, t in tables], promote_options="default")
+    _, parts = _parts(source, query, table, format, options, None)
+    tables = [pa.Table.from_batches([p]) if isinstance(p, pa.RecordBatch) else p for p in parts]
+    return pa.concat_tables(tables, promote_options="default")
 
 
 def read_batches(
@@ -221,11 +206,12 @@ def read_batches(
     batch_rows: int = 65_536,
     **options: Any,
 ) -> Iterator[pa.RecordBatch]:
-    """Yield ``source`` as record batches of at most ``batch_rows`` rows, in bounded memory.
+    """Yield ``source`` as record batches of ``batch_rows`` rows (the last may be shorter), in bounded memory.
 
     Parquet is read a row group at a time, CSV and JSON Lines a block at a time (column types
     are guessed from the first block: pass ``schema=`` when later rows differ), SQL through a
-    server-side cursor (PostgreSQL, MariaDB) fetching ``batch_rows`` rows at a time.
+    server-side cursor (PostgreSQL, MariaDB) fetching ``batch_rows`` rows at a time. The source
+    and options are checked at once; files are opened and databases connected on the first batch.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"; _ = p.write_text("a\\n1\\n2\\n3\\n")
@@ -234,21 +220,36 @@ def read_batches(
     """
     if batch_rows < 1:
         raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
+    info, parts = _parts(source, query, table, format, options, batch_rows)
+    return parts if info.kind == "sql" else _rebatch(parts, batch_rows)
+
+
+def _parts(
+    source: str | os.PathLike[str],
+    query: str | None,
+    table: str | None,
+    format: str | None,
+    options: dict[str, Any],
+    rows: int | None,
+) -> tuple[SourceInfo, Iterator[pa.Table | pa.RecordBatch]]:
+    """Check ``source`` and ``options`` now; return the lazy tables (``rows`` None) or batches."""
     info = source_info(source, query=query, table=table, format=format)
     text = os.fspath(source)
     if info.kind == "sql":
-        yield from _sql_batches(text, query, table, batch_rows, _check(options, _SQL_OPTIONS, info))
-        return
+        return info, _sql_batches(text, query, table, rows or 65_536, _check(options, _SQL_OPTIONS, info))
     fs, files = _files(text, info, options)
     opts = {k: v for k, v in options.items() if k in _FORMAT_OPTIONS}
-    first: tuple[str, pa.Schema] | None = None
-    for path, where in files:
-        for batch in _rebatch(_stream_file(fs, path, where, info.format, opts, batch_rows), batch_rows):
-            if first is None:
-                first = (where, batch.schema)
-            else:
-                _same_columns(first[0], first[1], where, batch.schema)
-            yield batch
+
+    def parts() -> Iterator[pa.Table | pa.RecordBatch]:
+        first: tuple[str, pa.Schema] | None = None
+        for path, where in files:
+            for part in _load(fs, path, where, info.format, opts, rows):
+                if first is None:
+                    first = (where, part.schema)
+                _same_columns(first[0], first[1], where, part.schema)
+                yield part
+
+    return info, parts()
 
 
 # --- files and object storage ------------------------------------------------------------------
@@ -285,9 +286,9 @@ def _files(text: str, info: SourceInfo, options: dict[str, Any]) -> tuple[Any, l
 
 
 def _endpoint(url: str) -> tuple[str, str]:
-    """``("host:port", scheme)`` of an endpoint URL (``http://h:p``, or just ``h:p``: https)."""
+    """``("host:port", scheme)`` of an endpoint URL (``http://h:p/path``, or ``h:p``: https)."""
     if "://" not in url:
-        return url.rstrip("/"), "https"
+        return url.split("/", 1)[0], "https"
     parts = urlsplit(url)
     return parts.netloc, parts.scheme
 
@@ -323,6 +324,8 @@ def _cloud_fs(info: SourceInfo, opts: dict[str, Any]) -> Any:
                 opts["credential_token_expiration"] = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
             return pafs.GcsFileSystem(retry_time_limit=dt.timedelta(seconds=20), **opts)
         return _azure_fs(opts)
+    except InputError:
+        raise
     except (OSError, TypeError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"cannot open {info.uri}: {_first_line(exc)}") from None
 
@@ -345,50 +348,29 @@ def _azure_fs(opts: dict[str, Any]) -> Any:
             "an Azure source needs a storage account",
             hint="set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_NAME, or pass account_name=",
         )
-    kw: dict[str, Any] = {}
-    if opts.get("account_key") or opts.get("sas_token"):
-        kw = {k: opts[k] for k in ("account_key", "sas_token") if opts.get(k)}
-    elif conn.get("AccountKey") or conn.get("SharedAccessSignature"):
-        kw = (
-            {"account_key": conn["AccountKey"]}
-            if conn.get("AccountKey")
-            else {"sas_token": conn["SharedAccessSignature"]}
-        )
-    elif env.get("AZURE_STORAGE_ACCOUNT_KEY") or env.get("AZURE_STORAGE_KEY"):
-        kw["account_key"] = env.get("AZURE_STORAGE_ACCOUNT_KEY") or env["AZURE_STORAGE_KEY"]
-    elif env.get("AZURE_STORAGE_SAS_TOKEN"):
-        kw["sas_token"] = env["AZURE_STORAGE_SAS_TOKEN"]
+    key = opts.get("account_key") or conn.get("AccountKey") or env.get("AZURE_STORAGE_ACCOUNT_KEY")
+    key = key or env.get("AZURE_STORAGE_KEY")
+    sas = opts.get("sas_token") or conn.get("SharedAccessSignature") or env.get("AZURE_STORAGE_SAS_TOKEN")
+    kw: dict[str, Any] = {"account_key": key} if key else {"sas_token": sas} if sas else {}
     endpoint = opts.get("endpoint_override") or conn.get("BlobEndpoint") or env.get("AZURE_STORAGE_ENDPOINT")
     if endpoint:
-        authority, scheme = _endpoint(endpoint.split("/" + account, 1)[0] if "://" in endpoint else endpoint)
-        scheme = opts.get("scheme") or (
-            conn.get("DefaultEndpointsProtocol") if "://" not in endpoint else scheme
-        )
+        authority, found = _endpoint(endpoint)
+        scheme = opts.get("scheme") or (found if "://" in endpoint else conn.get("DefaultEndpointsProtocol"))
         for service in ("blob", "dfs"):
             kw[f"{service}_storage_authority"], kw[f"{service}_storage_scheme"] = authority, scheme or "https"
     return pafs.AzureFileSystem(account, **kw)
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
-            end = pattern.index("]", i + 1)
-            out.append(fnmatch.translate(pattern[i : end + 1])[4:-3])  # fnmatch's "(?s:[...])\Z" body
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
+    """``*`` and ``?`` stay within one folder, ``**`` crosses folders, ``[...]`` as in fnmatch."""
+    special = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
+    pieces = re.split(r"(\*\*|\*|\?|\[[^\]]*\])", pattern)
+    return re.compile(
+        "".join(
+            special.get(p) or (fnmatch.translate(p)[4:-3] if p.startswith("[") else re.escape(p))
+            for p in pieces
+        )
+    )
 
 
 def _expand(fs: Any, path: str, info: SourceInfo, prefix: str) -> list[str]:
@@ -430,7 +412,7 @@ def _same_columns(first_where: str, first: pa.Schema, where: str, schema: pa.Sch
         from mlaudit.data.schema import schema_diff
 
         raise InputError(
-            f"its columns differ from those of {first_where.rsplit('/', 1)[-1]}: {schema_diff(first, schema)}",
+            f"its columns differ from {first_where.rsplit('/', 1)[-1]}'s: {schema_diff(first, schema)}",
             path=where,
             hint="every file of a glob must have the same columns and types",
         )
@@ -441,17 +423,19 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _csv_options(
-    path: str, opts: dict[str, Any], threads: bool, handler: Callable[[Any], str]
-) -> dict[str, Any]:
+def _csv_options(path: str, opts: dict[str, Any], threads: bool, bad: list[tuple[int, str]]) -> Any:
     import pyarrow.csv as pc
+
+    def on_invalid(row: Any) -> str:
+        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
+        return "error"
 
     schema = opts.get("schema")
     tsv = path.lower().endswith((".tsv", ".tsv.gz"))
     return {
         "read_options": pc.ReadOptions(use_threads=threads),
         "parse_options": pc.ParseOptions(
-            delimiter=opts.get("delimiter") or ("\t" if tsv else ","), invalid_row_handler=handler
+            delimiter=opts.get("delimiter") or ("\t" if tsv else ","), invalid_row_handler=on_invalid
         ),
         "convert_options": pc.ConvertOptions(
             null_values=_CSV_NULLS,
@@ -464,151 +448,86 @@ def _csv_options(
 
 
 def _open(fs: Any, path: str, where: str, random_access: bool = False) -> Any:
-    info = fs.get_file_info(path)
-    if info.size == 0:
+    if fs.get_file_info(path).size == 0:
         raise InputError("the file is empty (0 bytes)", path=where)
     return fs.open_input_file(path) if random_access else fs.open_input_stream(path, compression="detect")
 
 
-def _read_file(fs: Any, path: str, where: str, fmt: str, opts: dict[str, Any]) -> pa.Table:
+def _load(
+    fs: Any, path: str, where: str, fmt: str, opts: dict[str, Any], rows: int | None
+) -> Iterator[pa.Table | pa.RecordBatch]:
+    """One file: the whole table (``rows`` None) or its batches of about ``rows`` rows."""
     import pyarrow.csv as pc
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
 
-    bad: list[tuple[int | None, str]] = []
-
-    def on_invalid(row: Any) -> str:
-        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
-        return "error"
-
+    bad: list[tuple[int, str]] = []
+    columns = opts.get("columns")
     try:
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
             with _open(fs, path, where, random_access=True) as f:
-                return pq.read_table(f, columns=opts.get("columns"))
-        if fmt == "jsonl":
-            import pyarrow.json as pj
-
+                if rows is None:
+                    yield pq.read_table(f, columns=columns)
+                else:
+                    yield from pq.ParquetFile(f).iter_batches(batch_size=rows, columns=columns)
+        elif fmt == "jsonl":
             with _open(fs, path, where) as f:
                 parse = pj.ParseOptions(explicit_schema=opts.get("schema"))
-                return _select(pj.read_json(f, parse_options=parse), opts.get("columns"), where)
-        try:
-            with _open(fs, path, where) as f:
-                return pc.read_csv(f, **_csv_options(path, opts, True, on_invalid))
-        except pa.ArrowInvalid:
-            if not bad:
-                raise
-            if bad[0][0] is None or bad[0][0] < 0:  # row numbers are known only single-threaded
-                bad.clear()
-                with _open(fs, path, where) as f, contextlib.suppress(pa.ArrowInvalid):
-                    pc.read_csv(f, **_csv_options(path, opts, False, on_invalid))
-            number, what = bad[0]
-            raise InputError(
-                f"ragged row: {what}", path=where, row=number if number and number > 0 else None
-            ) from None
-    except InputError:
-        raise
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        raise _file_error(exc, where) from None
-
-
-def _file_error(exc: BaseException, where: str) -> InputError:
-    text = _first_line(exc)
-    if "Empty CSV file" in text:
-        return InputError("the file has no header and no rows", path=where)
-    if isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
-        return InputError(
-            f"the file is not valid UTF-8 text ({text})", path=where, hint="re-encode it as UTF-8"
-        )
-    return InputError(f"cannot read the file: {text}", path=where)
-
-
-def _select(table: pa.Table, columns: list[str] | None, where: str) -> pa.Table:
-    if columns is None:
-        return table
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise InputError("no such column", path=where, column=missing[0])
-    return table.select(columns)
-
-
-def _stream_file(
-    fs: Any, path: str, where: str, fmt: str, opts: dict[str, Any], rows: int
-) -> Iterator[pa.RecordBatch]:
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            with _open(fs, path, where, random_access=True) as f:
-                yield from pq.ParquetFile(f).iter_batches(batch_size=rows, columns=opts.get("columns"))
-            return
-        if fmt == "jsonl":
-            import pyarrow.json as pj
-
-            with _open(fs, path, where) as f:
-                parse = pj.ParseOptions(explicit_schema=opts.get("schema"))
-                if not hasattr(pj, "open_json"):  # pyarrow < 19: no streaming JSON reader
-                    yield from _select(
-                        pj.read_json(f, parse_options=parse), opts.get("columns"), where
-                    ).to_batches()
-                    return
-                for batch in pj.open_json(f, parse_options=parse):
-                    yield (
-                        _select(pa.Table.from_batches([batch]), opts.get("columns"), where)
-                        .combine_chunks()
-                        .to_batches()[0]
-                    )
-            return
-        import pyarrow.csv as pc
-
-        bad: list[tuple[int | None, str]] = []
-
-        def on_invalid(row: Any) -> str:
-            bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
-            return "error"
-
-        with _open(fs, path, where) as f:
+                whole = rows is None or not hasattr(pj, "open_json")  # pyarrow < 19 cannot stream JSON
+                for part in (
+                    [pj.read_json(f, parse_options=parse)] if whole else pj.open_json(f, parse_options=parse)
+                ):
+                    yield part if columns is None else part.select(columns)
+        elif rows is None:
             try:
-                yield from pc.open_csv(f, **_csv_options(path, opts, False, on_invalid))
-            except pa.ArrowInvalid as exc:
-                if bad:
-                    number, what = bad[0]
-                    raise InputError(
-                        f"ragged row: {what}", path=where, row=number if number and number > 0 else None
-                    ) from None
-                if "conversion error" in str(exc):
-                    raise InputError(
-                        f"cannot read the file: {_first_line(exc)}",
-                        path=where,
-                        hint="column types are guessed from the first block; pass schema= to fix them",
-                    ) from None
+                with _open(fs, path, where) as f:
+                    yield pc.read_csv(f, **_csv_options(path, opts, True, bad))
+            except pa.ArrowInvalid:
+                if bad and bad[0][0] < 0:  # row numbers are known only when reading single-threaded
+                    bad.clear()
+                    with _open(fs, path, where) as f, contextlib.suppress(pa.ArrowInvalid):
+                        pc.read_csv(f, **_csv_options(path, opts, False, bad))
                 raise
+        else:
+            with _open(fs, path, where) as f:
+                yield from pc.open_csv(f, **_csv_options(path, opts, False, bad))
     except InputError:
         raise
+    except KeyError as exc:
+        raise InputError(
+            "no such column", path=where, column=str(exc.args[0]) if exc.args else None
+        ) from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        raise _file_error(exc, where) from None
+        if bad:
+            number, what = bad[0]
+            raise InputError(f"ragged row: {what}", path=where, row=number if number > 0 else None) from None
+        text = _first_line(exc)
+        if "Empty CSV file" in text:
+            raise InputError("the file has no header and no rows", path=where) from None
+        if isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
+            raise InputError(
+                f"not valid UTF-8 text ({text})", path=where, hint="re-encode it as UTF-8"
+            ) from None
+        hint = (
+            "column types are guessed from the first block; pass schema="
+            if "conversion error" in text
+            else None
+        )
+        raise InputError(f"cannot read the file: {text}", path=where, hint=hint) from None
 
 
 def _rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
     """The same rows in batches of exactly ``rows`` rows (the last may be shorter)."""
     pending: list[pa.RecordBatch] = []
-    count = 0
     for batch in batches:
-        if batch.num_rows == 0:
-            continue
         pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
+        if sum(b.num_rows for b in pending) >= rows:
             parts = pa.Table.from_batches(pending).combine_chunks().to_batches(max_chunksize=rows)
             full = [p for p in parts if p.num_rows == rows]
             yield from full
             pending = parts[len(full) :]
-            count = sum(p.num_rows for p in pending)
-    if pending:
+    if sum(b.num_rows for b in pending):
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-
-
-def _concat(batches: list[pa.RecordBatch]) -> pa.Table:
-    return pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="default")
 
 
 # --- SQL ----------------------------------------------------------------------------------------
@@ -667,43 +586,29 @@ def _sa_type(t: Any) -> pa.DataType | None:
     return None
 
 
-_PG_TYPES = {
-    16: pa.bool_(),
-    20: pa.int64(),
-    21: pa.int64(),
-    23: pa.int64(),
-    26: pa.int64(),
-    700: pa.float64(),
-    701: pa.float64(),
-    1700: pa.float64(),
-    25: pa.string(),
-    1043: pa.string(),
-    1042: pa.string(),
-    19: pa.string(),
-    1082: pa.date32(),
-    1114: pa.timestamp("us"),
-    1184: pa.timestamp("us", tz="UTC"),
-    1083: pa.time64("us"),
-    17: pa.binary(),
-    1186: pa.duration("us"),
-}
-_MYSQL_TYPES = {
-    1: pa.int64(),
-    2: pa.int64(),
-    3: pa.int64(),
-    8: pa.int64(),
-    9: pa.int64(),
-    13: pa.int64(),
-    4: pa.float64(),
-    5: pa.float64(),
-    0: pa.float64(),
-    246: pa.float64(),
-    10: pa.date32(),
-    14: pa.date32(),
-    7: pa.timestamp("us"),
-    12: pa.timestamp("us"),
-    11: pa.duration("us"),
-}
+def _codes(*groups: tuple[pa.DataType, tuple[int, ...]]) -> dict[int, pa.DataType]:
+    return {code: t for t, codes in groups for code in codes}
+
+
+_PG_TYPES = _codes(  # PostgreSQL type OIDs
+    (pa.bool_(), (16,)),
+    (pa.int64(), (20, 21, 23, 26)),
+    (pa.float64(), (700, 701, 1700)),
+    (pa.string(), (25, 1043, 1042, 19)),
+    (pa.date32(), (1082,)),
+    (pa.timestamp("us"), (1114,)),
+    (pa.timestamp("us", tz="UTC"), (1184,)),
+    (pa.time64("us"), (1083,)),
+    (pa.binary(), (17,)),
+    (pa.duration("us"), (1186,)),
+)
+_MYSQL_TYPES = _codes(  # MySQL/MariaDB FIELD_TYPE codes
+    (pa.int64(), (1, 2, 3, 8, 9, 13)),
+    (pa.float64(), (0, 4, 5, 246)),
+    (pa.date32(), (10, 14)),
+    (pa.timestamp("us"), (7, 12)),
+    (pa.duration("us"), (11,)),
+)
 
 
 def _cursor_type(dialect: str, type_code: Any) -> pa.DataType | None:
@@ -790,7 +695,7 @@ def _sql_batches(
         if phase == "connect":
             raise InputError(
                 f"cannot connect to {shown}: {reason}",
-                hint="check that the server runs and that the host, port, user, password and database are right",
+                hint="check that the server runs and the host, port, user, password and database are right",
             ) from None
         raise InputError(f"query failed on {shown}: {reason}") from None
     except (ValueError, TypeError) as exc:

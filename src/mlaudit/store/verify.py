@@ -119,7 +119,9 @@ def verify(
             _check_checkpoint(cp, count, roots, key, meta.key_id, "exported checkpoint")
             checked += 1
     except _Bad as bad:
-        return LedgerVerification(False, count, bad.seq, bad.reason, checked, root, tuple(notes))
+        # when the chain itself broke, the events before the bad one are the ones that verified
+        read = count if count else (bad.seq or 0)
+        return LedgerVerification(False, read, bad.seq, bad.reason, checked, root, tuple(notes))
     return LedgerVerification(True, count, None, None, checked, root, tuple(notes))
 
 

@@ -1,0 +1,747 @@
+"""``ws.lineage``: which runs consumed and produced which dataset and model versions.
+
+Nodes are dataset versions (``dataset:NAME@VERSION_ID``), model versions (``model:NAME@VERSION``),
+datasets known only from OpenLineage (``ol:NAMESPACE/NAME``), runs (``run:UUID``) and jobs
+(``job:NAMESPACE/NAME``). Edges are ``consumed`` (dataset → run) and ``produced`` (run → dataset),
+optionally with column-level mappings. Upstream of X: the runs that produced X, what they consumed,
+and so on; downstream: the runs that consumed X, what they produced, and so on. One hop is one run.
+
+>>> import mlaudit, tempfile
+>>> ws = mlaudit.open(tempfile.mkdtemp() + "/ws")
+>>> with ws.run("features") as run:
+...     _ = run.consumes("dataset:raw@1").produces("dataset:features@2", columns={"f": ["a", "b"]})
+>>> [n.id for n in ws.lineage.upstream("dataset:features@2").nodes if n.kind == "dataset"]
+['dataset:features@2', 'dataset:raw@1']
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlaudit.errors import InputError, NotFound
+from mlaudit.store import Store
+from mlaudit.store.ledger import utc_now
+from mlaudit.store.tables import dataset_versions, lineage_edges, lineage_runs
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "Lineage",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LineageRun",
+    "node_id",
+    "parse_as_of",
+]
+
+DEFAULT_NAMESPACE = "mlaudit"
+_DATA_PREFIXES = ("dataset:", "model:", "ol:")
+_NODE_HINT = "node ids look like dataset:NAME@VERSION, model:NAME@VERSION, ol:NAMESPACE/NAME, run:UUID or job:NAMESPACE/NAME"
+_CHUNK = 900  # bound parameters per IN (...) list on SQLite
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+NodeKind = Literal["dataset", "model", "run", "job", "external"]
+EdgeKind = Literal["consumed", "produced"]
+Direction = Literal["upstream", "downstream"]
+Columns = list[str] | dict[str, list[str]] | None
+
+
+def node_kind(node: str) -> NodeKind:
+    """``dataset``, ``model``, ``run``, ``job``, or ``external`` (OpenLineage and anything else)."""
+    prefix = node.split(":", 1)[0]
+    if prefix in ("dataset", "model", "run", "job"):
+        return prefix  # type: ignore[return-value]
+    return "external"
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """A node of a lineage graph; ``depth`` counts runs from the root, ``info`` holds run details."""
+
+    id: str
+    kind: NodeKind
+    depth: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        if self.kind == "run":
+            return f"{self.info.get('job', '?')[4:]} {self.id[4:12]} ({self.info.get('status', '?')})"
+        return self.id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "depth": self.depth, "info": self.info}
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    """``src`` → ``dst``: a dataset consumed by a run, or a run that produced a dataset."""
+
+    src: str
+    dst: str
+    kind: EdgeKind
+    run: str
+    columns: Columns
+    created: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """The answer to an upstream or downstream query.
+
+    ``partial`` is True iff the ``depth`` limit cut off nodes that exist one hop further.
+    """
+
+    root: str
+    direction: Direction
+    nodes: tuple[LineageNode, ...]
+    edges: tuple[LineageEdge, ...]
+    depth: int | None
+    depth_reached: int
+    partial: bool
+    as_of: str | None
+
+    def node(self, node: str) -> LineageNode:
+        for n in self.nodes:
+            if n.id == node:
+                return n
+        raise NotFound(f"node {node!r} is not in this graph")
+
+    def ids(self, kind: NodeKind | None = None) -> set[str]:
+        return {n.id for n in self.nodes if kind is None or n.kind == kind}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "lineage_graph",
+            "schema_version": 1,
+            "root": self.root,
+            "direction": self.direction,
+            "depth": self.depth,
+            "depth_reached": self.depth_reached,
+            "partial": self.partial,
+            "as_of": self.as_of,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+        }
+
+    def to_openlineage(self) -> list[dict[str, Any]]:
+        """The runs of this graph as OpenLineage RunEvent dicts (START, then the end event)."""
+        from mlaudit.openlineage import graph_events
+
+        return graph_events(self)
+
+    def _children(self) -> dict[str, list[str]]:
+        kids: dict[str, list[str]] = {}
+        for e in self.edges:
+            parent, child = (e.dst, e.src) if self.direction == "upstream" else (e.src, e.dst)
+            kids.setdefault(parent, []).append(child)
+        for n in self.nodes:
+            if n.kind == "run" and n.info.get("job") == self.root:
+                kids.setdefault(self.root, []).append(n.id)
+        return {k: sorted(set(v)) for k, v in kids.items()}
+
+    def to_text(self) -> str:
+        """An indented tree from the root; a node met again is marked ``(see above)``."""
+        kids = self._children()
+        by_id = {n.id: n for n in self.nodes}
+        verb = "produced by" if self.direction == "upstream" else "consumed by"
+        lines = [self.root]
+        seen = {self.root}
+
+        def walk(parent: str, prefix: str) -> None:
+            children = kids.get(parent, [])
+            for i, child in enumerate(children):
+                last = i == len(children) - 1
+                node = by_id.get(child)
+                text = f"{verb} run {node.label()}" if node and node.kind == "run" else child
+                again = child in seen
+                lines.append(f"{prefix}{'└─ ' if last else '├─ '}{text}{' (see above)' if again else ''}")
+                if not again:
+                    seen.add(child)
+                    walk(child, prefix + ("   " if last else "│  "))
+
+        walk(self.root, "")
+        if self.partial:
+            lines.append(f"(partial: cut at depth {self.depth}; more {self.direction} nodes exist)")
+        return "\n".join(lines)
+
+    def to_dot(self) -> str:
+        """Graphviz DOT: datasets as ellipses, models as boxes with round corners, runs as boxes."""
+        shapes = {"dataset": "ellipse", "model": "box", "run": "box", "job": "component", "external": "note"}
+        lines = ["digraph lineage {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+        for n in self.nodes:
+            style = ', style="rounded,bold"' if n.kind == "model" else ""
+            style += ', style="filled", fillcolor="lightgrey"' if n.id == self.root else ""
+            lines.append(f"  {_dot(n.id)} [label={_dot(n.label())}, shape={shapes[n.kind]}{style}];")
+        for e in self.edges:
+            label = f", label={_dot(', '.join(e.columns) if isinstance(e.columns, list) else ', '.join(e.columns))}" if e.columns else ""
+            lines.append(f"  {_dot(e.src)} -> {_dot(e.dst)} [tooltip={_dot(e.kind)}{label}];")
+        lines.append("}")
+        return "\n".join(lines)
+
+
+def _dot(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def node_id(obj: Any) -> str:
+    """The lineage node id of ``obj``: a ``str`` id, or anything with a ``.node`` attribute.
+
+    >>> node_id("dataset:credit@3f2a")
+    'dataset:credit@3f2a'
+    """
+    value = obj if isinstance(obj, str) else getattr(obj, "node", None)
+    if not isinstance(value, str):
+        raise InputError(
+            f"cannot use {type(obj).__name__} as a lineage node",
+            hint="pass a node id string or an object with a .node attribute (e.g. a DatasetVersion)",
+        )
+    if not value.startswith(_DATA_PREFIXES) or len(value.split(":", 1)[1]) == 0:
+        raise InputError(f"{value!r} is not a dataset or model node", hint=_NODE_HINT)
+    if len(value) > 400:
+        raise InputError(f"lineage node id is longer than 400 characters: {value[:60]}...")
+    return value
+
+
+def parse_as_of(value: str | datetime | date | None) -> str | None:
+    """An as-of bound as stored timestamp text; a bare date means the end of that day (UTC).
+
+    >>> parse_as_of("2024-05-01")
+    '2024-05-01T23:59:59.999999Z'
+    >>> parse_as_of("2024-05-01T12:00:00+02:00")
+    '2024-05-01T10:00:00.000000Z'
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                value = date.fromisoformat(text)
+            else:
+                value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(
+                f"not an ISO date or time: {text!r}", hint="e.g. 2024-05-01 or 2024-05-01T12:00:00Z"
+            ) from exc
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC) + timedelta(days=1, microseconds=-1)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _caller_file() -> Path | None:
+    """The source file of the first frame outside the mlaudit package (None in a REPL)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<"):
+            path = Path(name).resolve()
+            if _PACKAGE_DIR not in path.parents:
+                return path if path.is_file() else None
+        elif not name.startswith("<frozen"):
+            return None  # a notebook cell or the REPL
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _git(directory: Path, *args: str) -> str:
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    done = subprocess.run(
+        ["git", "-C", str(directory), *args],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env=env,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def code_facets(path: Path | None) -> dict[str, Any]:
+    """Git commit, dirty flag and code path of ``path`` (or the working directory); {} outside git.
+
+    Never raises: a missing ``git`` binary, a folder outside a repository or a repository
+    without commits all give ``{}``.
+    """
+    directory = path.parent if path is not None else Path.cwd()
+    try:
+        top = Path(_git(directory, "rev-parse", "--show-toplevel")).resolve()
+        commit = _git(directory, "rev-parse", "HEAD")
+        dirty = bool(_git(directory, "status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}
+    out: dict[str, Any] = {"git": {"commit": commit, "dirty": dirty}}
+    if path is not None:
+        try:
+            out["code_path"] = path.resolve().relative_to(top).as_posix()
+        except ValueError:
+            pass
+    return out
+
+
+class LineageRun:
+    """A run being recorded: ``with ws.run("job") as run: run.consumes(a); run.produces(b)``.
+
+    Entering writes the run (status ``running``) with a ``lineage.run_started`` event; leaving
+    writes its edges and status ``completed`` (or ``failed`` if the block raised, and the
+    exception propagates) with a ``lineage.run_completed`` / ``lineage.run_failed`` event.
+    """
+
+    def __init__(
+        self, lineage: Lineage, job: str, namespace: str, facets: dict[str, Any], run_id: str
+    ) -> None:
+        self._lineage = lineage
+        self.id = run_id
+        self.job = job
+        self.namespace = namespace
+        self.facets = facets
+        self.status: str = "new"
+        self._edges: dict[tuple[str, str], tuple[Columns, str]] = {}
+
+    @property
+    def node(self) -> str:
+        return f"run:{self.id}"
+
+    @property
+    def job_node(self) -> str:
+        return f"job:{self.namespace}/{self.job}"
+
+    def consumes(self, obj: Any, columns: Sequence[str] | None = None) -> LineageRun:
+        """Record that this run read ``obj`` (optionally only these ``columns``)."""
+        cols = None if columns is None else [str(c) for c in columns]
+        return self._add(node_id(obj), "consumed", cols)
+
+    def produces(self, obj: Any, columns: Mapping[str, Sequence[str]] | None = None) -> LineageRun:
+        """Record that this run wrote ``obj``; ``columns`` maps output to input columns.
+
+        An input column is a name (``"age"``) or, when several inputs have it, ``"NODE#age"``.
+        """
+        cols = None if columns is None else {str(k): [str(c) for c in v] for k, v in columns.items()}
+        return self._add(node_id(obj), "produced", cols)
+
+    def _add(self, node: str, direction: str, columns: Columns) -> LineageRun:
+        if self.status != "running":
+            raise InputError(f"run {self.id} is not open; record inputs and outputs inside `with`")
+        key = (node, direction)
+        if key in self._edges:
+            old, created = self._edges[key]
+            columns = _merge_columns(old, columns)
+            self._edges[key] = (columns, created)
+        else:
+            self._edges[key] = (columns, utc_now())
+        return self
+
+    def nodes(self, direction: str) -> list[str]:
+        return [n for (n, d) in self._edges if d == direction]
+
+    def __enter__(self) -> LineageRun:
+        if self.status != "new":
+            raise InputError(f"run {self.id} was already started")
+        self._lineage._start(self)
+        self.status = "running"
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        status = "completed" if exc is None else "failed"
+        try:
+            self._lineage._finish(self, status, self._edges, exc)
+        except Exception as write_error:
+            if exc is None:
+                raise
+            exc.add_note(f"mlaudit could not record the failed run {self.id}: {write_error}")
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"<LineageRun {self.job_node} {self.id} {self.status}>"
+
+
+def _merge_columns(old: Columns, new: Columns) -> Columns:
+    if old is None or new is None:
+        return old if new is None else new
+    if isinstance(old, dict) and isinstance(new, dict):
+        merged = {k: list(v) for k, v in old.items()}
+        for k, v in new.items():
+            merged[k] = merged.get(k, []) + [c for c in v if c not in merged.get(k, [])]
+        return merged
+    if isinstance(old, list) and isinstance(new, list):
+        return old + [c for c in new if c not in old]
+    return new
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
+
+
+@dataclass
+class _Walk:
+    """The state of one graph query while it is being answered."""
+
+    nodes: dict[str, int] = field(default_factory=dict)  # node id -> depth
+    edges: dict[tuple[str, str, str], LineageEdge] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)  # run uuid -> depth
+
+
+class Lineage:
+    """The lineage graph of one workspace: record runs, query upstream and downstream."""
+
+    def __init__(self, store: Store, actor: str) -> None:
+        self._store = store
+        self._actor = actor
+
+    # -- recording -------------------------------------------------------------------------
+
+    def run(
+        self,
+        job: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        parameters: Mapping[str, Any] | None = None,
+        git: bool = True,
+        run_id: str | None = None,
+    ) -> LineageRun:
+        """A run of ``job`` to use as a context manager; records git commit and code path.
+
+        >>> import mlaudit, tempfile
+        >>> ws = mlaudit.open(tempfile.mkdtemp() + "/ws")
+        >>> with ws.lineage.run("train", parameters={"lr": 0.1}) as run:
+        ...     _ = run.consumes("dataset:train@v1").produces("model:credit@1")
+        >>> run.status
+        'completed'
+        """
+        if not job or len(job) > 300 or len(namespace) > 300 or not namespace:
+            raise InputError("a job name and namespace must have 1 to 300 characters")
+        facets: dict[str, Any] = code_facets(_caller_file()) if git else {}
+        if parameters:
+            facets["parameters"] = dict(parameters)
+        rid = str(uuid.UUID(run_id)) if run_id else str(uuid.uuid4())
+        return LineageRun(self, job, namespace, facets, rid)
+
+    def _start(self, run: LineageRun) -> None:
+        with self._store.write(self._actor) as tx:
+            exists = tx.conn.execute(
+                sa.select(lineage_runs.c.id).where(lineage_runs.c.id == run.id)
+            ).first()
+            if exists:
+                raise InputError(f"a run with id {run.id} already exists")
+            tx.conn.execute(
+                sa.insert(lineage_runs).values(
+                    id=run.id,
+                    job=run.job,
+                    namespace=run.namespace,
+                    started=utc_now(),
+                    ended=None,
+                    status="running",
+                    actor=self._actor,
+                    facets=_dumps(run.facets),
+                )
+            )
+            tx.record(
+                "lineage.run_started",
+                run.node,
+                {"run": run.id, "job": run.job_node, "git_commit": _commit(run.facets)},
+            )
+
+    def _finish(
+        self,
+        run: LineageRun,
+        status: str,
+        edges: Mapping[tuple[str, str], tuple[Columns, str]],
+        exc: BaseException | None,
+    ) -> None:
+        rows = [
+            {
+                "run_id": run.id,
+                "node": node,
+                "direction": direction,
+                "columns": None if cols is None else _dumps(cols),
+                "created": created,
+            }
+            for (node, direction), (cols, created) in edges.items()
+        ]
+        payload: dict[str, Any] = {
+            "run": run.id,
+            "job": run.job_node,
+            "status": status,
+            "consumed": run.nodes("consumed"),
+            "produced": run.nodes("produced"),
+            "git_commit": _commit(run.facets),
+        }
+        if exc is not None:
+            payload["error"] = type(exc).__name__
+        with self._store.write(self._actor) as tx:
+            if rows:
+                tx.conn.execute(sa.insert(lineage_edges), rows)
+            tx.conn.execute(
+                sa.update(lineage_runs)
+                .where(lineage_runs.c.id == run.id)
+                .values(status=status, ended=utc_now())
+            )
+            action = "lineage.run_completed" if exc is None else "lineage.run_failed"
+            tx.record(action, run.node, payload)
+
+    # -- OpenLineage ---------------------------------------------------------------------------
+
+    def import_openlineage(self, events: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+        """Build runs and edges from OpenLineage RunEvents (dicts); re-importing adds nothing.
+
+        Returns counts: ``runs_created``, ``runs_updated``, ``edges_added``, ``events_skipped``.
+        """
+        from mlaudit.openlineage import import_events
+
+        return import_events(self._store, self._actor, events)
+
+    def export_openlineage(self) -> list[dict[str, Any]]:
+        """Every run in the workspace as OpenLineage RunEvents (START, then COMPLETE/FAIL/ABORT)."""
+        from mlaudit.openlineage import graph_events
+
+        with self._store.read() as conn:
+            run_ids = [r for (r,) in conn.execute(sa.select(lineage_runs.c.id).order_by(lineage_runs.c.started))]
+            walk = _Walk()
+            for chunk in _chunks(run_ids):
+                for row in conn.execute(sa.select(lineage_edges).where(lineage_edges.c.run_id.in_(chunk))):
+                    _add_edge(walk, row.node, row.direction, row.run_id, row.columns, row.created)
+            for r in run_ids:
+                walk.runs.setdefault(r, 0)
+            nodes = _nodes(conn, walk)
+        graph = LineageGraph("", "downstream", nodes, tuple(walk.edges.values()), None, 0, False, None)
+        return graph_events(graph)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def upstream(
+        self, node: Any, depth: int | None = None, as_of: str | datetime | date | None = None
+    ) -> LineageGraph:
+        """What ``node`` came from: producing runs, their inputs, recursively (``depth`` runs deep)."""
+        return self.graph(node, "upstream", depth=depth, as_of=as_of)
+
+    def downstream(
+        self, node: Any, depth: int | None = None, as_of: str | datetime | date | None = None
+    ) -> LineageGraph:
+        """What was made from ``node`` (impact analysis): consuming runs, their outputs, recursively."""
+        return self.graph(node, "downstream", depth=depth, as_of=as_of)
+
+    def resolve(self, text: Any) -> str:
+        """The node id for ``text``: an id, ``dataset:NAME[@vN]`` (latest when no version), or a bare name."""
+        raw = text if isinstance(text, str) else node_id(text)
+        with self._store.read() as conn:
+            found = self._resolve(conn, raw)
+        if found is None:
+            raise NotFound(f"no lineage node {raw!r} in this workspace", hint=_NODE_HINT)
+        return found
+
+    def _resolve(self, conn: Connection, raw: str) -> str | None:
+        kind = node_kind(raw)
+        if raw.startswith("run:"):
+            rid = raw[4:]
+            hit = conn.execute(sa.select(lineage_runs.c.id).where(lineage_runs.c.id == rid)).first()
+            return raw if hit else None
+        if raw.startswith("job:"):
+            ns, _, name = raw[4:].partition("/")
+            hit = conn.execute(
+                sa.select(lineage_runs.c.id)
+                .where(lineage_runs.c.namespace == ns, lineage_runs.c.job == name)
+                .limit(1)
+            ).first()
+            return raw if hit else None
+        if kind != "external" or raw.startswith("ol:"):
+            if conn.execute(
+                sa.select(lineage_edges.c.id).where(lineage_edges.c.node == raw).limit(1)
+            ).first():
+                return raw
+            if raw.startswith("dataset:"):
+                return self._dataset_version(conn, raw[8:])
+            return None
+        for prefix in ("model:", "dataset:", "ol:"):
+            found = self._resolve(conn, prefix + raw)
+            if found:
+                return found
+        return None
+
+    @staticmethod
+    def _dataset_version(conn: Connection, ref: str) -> str | None:
+        name, _, version = ref.rpartition("@") if "@" in ref else (ref, "", "")
+        query = sa.select(dataset_versions.c.id, dataset_versions.c.dataset).where(
+            dataset_versions.c.dataset == name
+        )
+        if version and version[1:].isdigit() and version[0] == "v":
+            query = query.where(dataset_versions.c.number == int(version[1:]))
+        elif version:
+            query = query.where(dataset_versions.c.id == version)
+        row = conn.execute(query.order_by(dataset_versions.c.number.desc()).limit(1)).first()
+        return f"dataset:{row.dataset}@{row.id}" if row else None
+
+    def graph(
+        self,
+        node: Any,
+        direction: Direction,
+        *,
+        depth: int | None = None,
+        as_of: str | datetime | date | None = None,
+    ) -> LineageGraph:
+        """The upstream or downstream graph of ``node``; ``partial`` says a depth limit cut it."""
+        if direction not in ("upstream", "downstream"):
+            raise InputError(f"direction must be 'upstream' or 'downstream', not {direction!r}")
+        if depth is not None and depth < 0:
+            raise InputError(f"depth must be 0 or more, not {depth}")
+        bound = parse_as_of(as_of)
+        raw = node if isinstance(node, str) else node_id(node)
+        with self._store.read() as conn:
+            root = self._resolve(conn, raw)
+            if root is None:
+                raise NotFound(f"no lineage node {raw!r} in this workspace", hint=_NODE_HINT)
+            walk, reached, partial = _traverse(conn, root, direction, depth, bound)
+            nodes = _nodes(conn, walk)
+        return LineageGraph(root, direction, nodes, tuple(walk.edges.values()), depth, reached, partial, bound)
+
+
+def _commit(facets: Mapping[str, Any]) -> str | None:
+    git = facets.get("git")
+    return git.get("commit") if isinstance(git, dict) else None
+
+
+def _add_edge(
+    walk: _Walk, node: str, direction: str, run_id: str, columns: str | None, created: str
+) -> None:
+    run = f"run:{run_id}"
+    src, dst = (node, run) if direction == "consumed" else (run, node)
+    key = (src, dst, direction)
+    if key not in walk.edges:
+        cols = None if columns is None else orjson.loads(columns)
+        walk.edges[key] = LineageEdge(src, dst, direction, run, cols, created)  # type: ignore[arg-type]
+
+
+def _in(conn: Connection, column: str, values: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """SQL fragments ``column IN (...)`` with their parameters: one array on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        yield f"{column} = ANY(:vals)", {"vals": values}
+        return
+    for chunk in _chunks(values):
+        names = [f"v{i}" for i in range(len(chunk))]
+        yield f"{column} IN ({', '.join(':' + n for n in names)})", dict(zip(names, chunk, strict=True))
+
+
+def _traverse(
+    conn: Connection, root: str, direction: Direction, depth: int | None, bound: str | None
+) -> tuple[_Walk, int, bool]:
+    fwd, back = ("produced", "consumed") if direction == "upstream" else ("consumed", "produced")
+    walk = _Walk()
+    walk.nodes[root] = 0
+    e1_time = " AND e1.created <= :as_of" if bound else ""
+    e2_time = " AND e2.created <= :as_of" if bound else ""
+    base = {"fwd": fwd, "back": back, "as_of": bound}
+    frontier: list[str] = []
+    hop = 0
+    reached = 0
+    start_runs: list[str] = []
+    if root.startswith("run:"):
+        start_runs = [root[4:]]
+    elif root.startswith("job:"):
+        ns, _, name = root[4:].partition("/")
+        query = sa.select(lineage_runs.c.id).where(lineage_runs.c.namespace == ns, lineage_runs.c.job == name)
+        if bound:
+            query = query.where(lineage_runs.c.started <= bound)
+        start_runs = [r for (r,) in conn.execute(query)]
+    else:
+        frontier = [root]
+    if start_runs:
+        for r in start_runs:
+            walk.runs[r] = 0
+        if depth is None or depth >= 1:
+            hop = 1
+            for cond, params in _in(conn, "run_id", start_runs):
+                sql = f"SELECT node, run_id, columns, created FROM lineage_edges e2 WHERE {cond} AND direction = :back{e2_time}"
+                for n, run_id, cols, created in conn.execute(sa.text(sql), params | base):
+                    _add_edge(walk, n, back, run_id, cols, created)
+                    if n not in walk.nodes:
+                        walk.nodes[n] = 1
+                        frontier.append(n)
+            reached = 1 if frontier else 0
+        else:
+            frontier = []
+            return walk, 0, _has_edges(conn, "run_id", start_runs, back, bound)
+    while frontier and (depth is None or hop < depth):
+        hop += 1
+        found: list[str] = []
+        for cond, params in _in(conn, "e1.node", frontier):
+            sql = (
+                "SELECT e1.node, e1.run_id, e1.columns, e1.created, e2.node, e2.columns, e2.created "
+                "FROM lineage_edges e1 LEFT JOIN lineage_edges e2 "
+                f"ON e2.run_id = e1.run_id AND e2.direction = :back{e2_time} "
+                f"WHERE {cond} AND e1.direction = :fwd{e1_time}"
+            )
+            for n1, run_id, c1, t1, n2, c2, t2 in conn.execute(sa.text(sql), params | base):
+                walk.runs.setdefault(run_id, hop)
+                _add_edge(walk, n1, fwd, run_id, c1, t1)
+                if n2 is None:
+                    continue
+                _add_edge(walk, n2, back, run_id, c2, t2)
+                if n2 not in walk.nodes:
+                    walk.nodes[n2] = hop
+                    found.append(n2)
+        if walk.runs and hop > reached and any(d == hop for d in walk.runs.values()):
+            reached = hop
+        frontier = found
+    partial = bool(frontier) and _has_edges(conn, "node", frontier, fwd, bound)
+    return walk, reached, partial
+
+
+def _has_edges(conn: Connection, column: str, values: list[str], direction: str, bound: str | None) -> bool:
+    for cond, params in _in(conn, column, values):
+        sql = f"SELECT 1 FROM lineage_edges WHERE {cond} AND direction = :d"
+        if bound:
+            sql += " AND created <= :as_of"
+        if conn.execute(sa.text(sql + " LIMIT 1"), params | {"d": direction, "as_of": bound}).first():
+            return True
+    return False
+
+
+def _nodes(conn: Connection, walk: _Walk) -> tuple[LineageNode, ...]:
+    """Nodes of a finished walk; runs (and their jobs) get their stored details."""
+    out: list[LineageNode] = []
+    for nid, d in walk.nodes.items():
+        if not nid.startswith(("run:", "job:")):
+            out.append(LineageNode(nid, node_kind(nid), d, {}))
+    run_ids = list(walk.runs)
+    for cond, params in _in(conn, "id", run_ids):
+        sql = f"SELECT id, job, namespace, started, ended, status, actor, facets FROM lineage_runs WHERE {cond}"
+        for rid, job, ns, started, ended, status, actor, facets in conn.execute(sa.text(sql), params):
+            info = {
+                "job": f"job:{ns}/{job}",
+                "namespace": ns,
+                "name": job,
+                "status": status,
+                "started": started,
+                "ended": ended,
+                "actor": actor,
+                "facets": orjson.loads(facets),
+            }
+            out.append(LineageNode(f"run:{rid}", "run", walk.runs[rid], info))
+    for j in [n for n in walk.nodes if n.startswith("job:")]:
+        ns, _, name = j[4:].partition("/")
+        out.append(LineageNode(j, "job", 0, {"namespace": ns, "name": name}))
+    out.sort(key=lambda n: (n.depth, n.kind != "job", n.id))
+    return tuple(out)
