@@ -514,12 +514,15 @@ class Lineage:
 
         return import_events(self._store, self._actor, events)
 
-    def export_openlineage(self) -> list[dict[str, Any]]:
-        """Every run in the workspace as OpenLineage RunEvents (START, then COMPLETE/FAIL/ABORT)."""
+    def export_openlineage(self, runs: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """OpenLineage RunEvents (START, then COMPLETE/FAIL/ABORT) of ``runs`` (default: all runs)."""
         from mlaudit.openlineage import graph_events
 
         with self._store.read() as conn:
-            run_ids = [r for (r,) in conn.execute(sa.select(lineage_runs.c.id).order_by(lineage_runs.c.started))]
+            if runs is None:
+                run_ids = [r for (r,) in conn.execute(sa.select(lineage_runs.c.id))]
+            else:
+                run_ids = [r[4:] if r.startswith("run:") else r for r in runs]
             walk = _Walk()
             for chunk in _chunks(run_ids):
                 for row in conn.execute(sa.select(lineage_edges).where(lineage_edges.c.run_id.in_(chunk))):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from mlaudit.artifacts import Artifacts
 from mlaudit.audits import Audits
 from mlaudit.config import current_actor
 from mlaudit.datasets import Datasets
 from mlaudit.ledger import Ledger
+from mlaudit.lineage import Lineage, LineageRun
 from mlaudit.store import Store, resolve
 
 __all__ = ["Workspace", "open_workspace"]
@@ -33,7 +35,12 @@ class Workspace:
         self.ledger = Ledger(store, actor)
         self.artifacts = Artifacts(store, actor)
         self.audits = Audits(store, actor)
+        self.lineage = Lineage(store, actor)
         self.datasets = Datasets(store, actor)
+
+    def run(self, job: str, **kwargs: Any) -> LineageRun:
+        """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""
+        return self.lineage.run(job, **kwargs)
 
     @property
     def id(self) -> str:

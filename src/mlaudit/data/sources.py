@@ -471,12 +471,23 @@ def _load(
                 else:
                     yield from pq.ParquetFile(f).iter_batches(batch_size=rows, columns=columns)
         elif fmt == "jsonl":
+            schema = opts.get("schema")
+            text = [f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema or []]
+            parse = pj.ParseOptions(explicit_schema=pa.schema(text) if schema is not None else None)
+            whole = rows is None or not hasattr(pj, "open_json")  # pyarrow < 19 cannot stream JSON
             with _open(fs, path, where) as f:
-                parse = pj.ParseOptions(explicit_schema=opts.get("schema"))
-                whole = rows is None or not hasattr(pj, "open_json")  # pyarrow < 19 cannot stream JSON
                 for part in (
                     [pj.read_json(f, parse_options=parse)] if whole else pj.open_json(f, parse_options=parse)
                 ):
+                    if schema is not None:  # JSON has no dates: they were parsed as text
+                        part = part.cast(
+                            pa.schema(
+                                [
+                                    schema.field(n) if n in schema.names else part.schema.field(n)
+                                    for n in part.schema.names
+                                ]
+                            )
+                        )
                     yield part if columns is None else part.select(columns)
         elif rows is None:
             try:
