@@ -100,23 +100,15 @@ def _numeric_columns() -> list[NumCol]:
     same("num_04", _exponential(2.0))
     # drift: +0.25 sigma mean shift on a skewed (log-normal) column, additive
     sd5 = _lognormal_sd(8.0, 0.75)
-    cols.append(
-        NumCol("num_05", _lognormal(8.0, 0.75), _lognormal(8.0, 0.75, 0.25 * sd5), "mean +0.25 sd")
-    )
+    cols.append(NumCol("num_05", _lognormal(8.0, 0.75), _lognormal(8.0, 0.75, 0.25 * sd5), "mean +0.25 sd"))
     same("num_06", _uniform(0.0, 1.0))
     same("num_07", _poisson(3.0))
     # drift: variance +25 % on a normal column, same mean
-    cols.append(
-        NumCol("num_08", _normal(0.0, 2.0), _scaled_var(_normal(0.0, 2.0), 0.0, 1.25), "var +25 %")
-    )
+    cols.append(NumCol("num_08", _normal(0.0, 2.0), _scaled_var(_normal(0.0, 2.0), 0.0, 1.25), "var +25 %"))
     same("num_09", _student_t(5.0, 0.0, 1.0))
     same("num_10", _rounded_normal(40.0, 12.0, 18.0, 90.0))
     # drift: +0.15 sigma mean shift on a gamma column (shape 2, scale 3 -> sd = sqrt(18))
-    cols.append(
-        NumCol(
-            "num_11", _gamma(2.0, 3.0), _gamma(2.0, 3.0, 0.15 * math.sqrt(18.0)), "mean +0.15 sd"
-        )
-    )
+    cols.append(NumCol("num_11", _gamma(2.0, 3.0), _gamma(2.0, 3.0, 0.15 * math.sqrt(18.0)), "mean +0.15 sd"))
     same("num_12", _bimodal(-2.0, 2.0, 1.0, 0.4))
     same("num_13", _beta(2.0, 5.0))
     # drift: Poisson(4) -> Poisson(4.4): integer-valued (many ties), mean +0.20 sd
@@ -184,9 +176,7 @@ NUMERIC = _numeric_columns()
 CATEGORICAL = _categorical_columns()
 NUMERIC_NAMES = [c.name for c in NUMERIC]
 CATEGORICAL_NAMES = [c.name for c in CATEGORICAL]
-DRIFTED = {c.name: c.drift for c in NUMERIC if c.drift} | {
-    c.name: c.drift for c in CATEGORICAL if c.drift
-}
+DRIFTED = {c.name: c.drift for c in NUMERIC if c.drift} | {c.name: c.drift for c in CATEGORICAL if c.drift}
 
 
 def _chunk(which: str, rows: int, seed: int, chunk_idx: int) -> pa.Table:
@@ -225,3 +215,10 @@ def write_table(path: Path, which: str, rows: int, seed: int) -> int:
         if writer is not None:
             writer.close()
     return nbytes
+
+
+if __name__ == "__main__":  # used by drift.py, so that the driver itself stays small
+    import sys
+
+    _path, _which, _rows, _seed = sys.argv[1:5]
+    print(write_table(Path(_path), _which, int(_rows), int(_seed)))

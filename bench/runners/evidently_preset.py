@@ -1,15 +1,17 @@
-"""Evidently's DataDriftPreset with its defaults (evidently 0.7.x API: Report/Dataset/DataDefinition).
+"""Evidently's DataDriftPreset with its defaults (evidently 0.7.x API: Report, Dataset,
+DataDefinition; 0.4-0.6 had a different API and are not supported here).
 
-Column types are declared explicitly (numeric / categorical), as a user would.
-A column is drifted when its ValueDrift test fails (Report(include_tests=True): the tool's own verdict, score vs the default per-method threshold).
+Column types are declared explicitly (numeric / categorical), as a user would. A column is
+drifted when its ValueDrift test fails (``Report(include_tests=True)``: the tool's own verdict,
+its score against the default per-method threshold).
 Native frame: pandas.DataFrame. Timed: Dataset wrapping + Report.run + reading the verdict.
 """
 
 from __future__ import annotations
 
-import _common  # noqa: I001
 import warnings
 
+import _common
 import evidently
 import pandas as pd
 from evidently import DataDefinition, Dataset, Report
@@ -20,7 +22,7 @@ warnings.filterwarnings("ignore")
 
 def main() -> None:
     a = _common.parse_args()
-    base = _common.rss_mb()
+    base = _common.current_rss_mb()
     clk = _common.Clock()
     ref = pd.read_parquet(a.reference)
     cur = pd.read_parquet(a.current)
@@ -44,8 +46,13 @@ def main() -> None:
         if test.get("status") in ("FAIL", "WARNING"):
             drifted.append(col)
     _common.emit(
-        "evidently", f"evidently {evidently.__version__}, pandas {pd.__version__}", drifted,
-        load, run_secs, base, methods=sorted(set(methods.values())),
+        "evidently",
+        f"evidently {evidently.__version__}, pandas {pd.__version__}",
+        drifted,
+        load,
+        run_secs,
+        base,
+        methods=sorted(set(methods.values())),
     )
 
 

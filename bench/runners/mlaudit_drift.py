@@ -7,10 +7,10 @@ Native frame: pyarrow.Table (pyarrow.parquet.read_table). ``seconds`` = fit + co
 
 from __future__ import annotations
 
-import _common  # noqa: I001
 import hashlib
 from pathlib import Path
 
+import _common
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -29,7 +29,7 @@ def _source_digest() -> str:
 
 def main() -> None:
     a = _common.parse_args()
-    base = _common.rss_mb()
+    base = _common.current_rss_mb()
     clk = _common.Clock()
     ref = pq.read_table(a.reference)
     cur = pq.read_table(a.current)
@@ -43,10 +43,16 @@ def main() -> None:
     compare_secs = clk.lap()
     tests = sorted({c.test for c in report.columns})
     _common.emit(
-        "mlaudit", f"mlaudit {getattr(mlaudit, '__version__', '?')} (stats/*.py sha256 {_source_digest()}), "
+        "mlaudit",
+        f"mlaudit {getattr(mlaudit, '__version__', '?')} (stats/*.py sha256 {_source_digest()}), "
         f"pyarrow {pa.__version__}",
-        drifted, load, fit_secs + compare_secs, base, fit_seconds=round(fit_secs, 4),
-        compare_seconds=round(compare_secs, 4), input_mb=round(input_bytes / 2**20, 1),
+        drifted,
+        load,
+        fit_secs + compare_secs,
+        base,
+        fit_seconds=round(fit_secs, 4),
+        compare_seconds=round(compare_secs, 4),
+        input_mb=round(input_bytes / 2**20, 1),
         methods=tests,
     )
 

@@ -15,11 +15,11 @@ import sys
 
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")  # no usage telemetry (no network here)
 
-import _common  # noqa: E402, I001
-import warnings  # noqa: E402
+import _common  # noqa: I001
+import warnings
 
-import nannyml as nml  # noqa: E402
-import pandas as pd  # noqa: E402
+import nannyml as nml
+import pandas as pd
 
 warnings.filterwarnings("ignore")
 
@@ -31,7 +31,7 @@ def main() -> None:
         chunks = int(sys.argv[i + 1])
         del sys.argv[i : i + 2]
     a = _common.parse_args()
-    base = _common.rss_mb()
+    base = _common.current_rss_mb()
     clk = _common.Clock()
     ref = pd.read_parquet(a.reference)
     cur = pd.read_parquet(a.current)
@@ -49,8 +49,14 @@ def main() -> None:
     secs = clk.lap()
     methods = sorted({c[1] for c in alert_cols})
     _common.emit(
-        "nannyml", f"nannyml {nml.__version__}, pandas {pd.__version__}", drifted, load, secs,
-        base, methods=methods, chunks=chunks,
+        "nannyml",
+        f"nannyml {nml.__version__}, pandas {pd.__version__}",
+        drifted,
+        load,
+        secs,
+        base,
+        methods=methods,
+        chunks=chunks,
     )
 
 

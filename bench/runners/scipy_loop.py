@@ -5,7 +5,7 @@ No multiple-testing correction (that is what people write). Native frame: pandas
 
 from __future__ import annotations
 
-import _common  # noqa: I001  (runner dir is on sys.path)
+import _common
 import numpy as np
 import pandas as pd
 import scipy
@@ -16,7 +16,7 @@ ALPHA = 0.05
 
 def main() -> None:
     a = _common.parse_args()
-    base = _common.rss_mb()
+    base = _common.current_rss_mb()
     clk = _common.Clock()
     ref = pd.read_parquet(a.reference)
     cur = pd.read_parquet(a.current)
@@ -29,15 +29,18 @@ def main() -> None:
         if stats.ks_2samp(x, y).pvalue < ALPHA:
             drifted.append(col)
     for col in a.categorical:
-        counts = pd.concat(
-            [ref[col].value_counts(), cur[col].value_counts()], axis=1
-        ).fillna(0)
+        counts = pd.concat([ref[col].value_counts(), cur[col].value_counts()], axis=1).fillna(0)
         table = counts.to_numpy(dtype=np.float64).T  # 2 x k
         if stats.chi2_contingency(table).pvalue < ALPHA:
             drifted.append(col)
     secs = clk.lap()
     _common.emit(
-        "scipy", f"scipy {scipy.__version__}, pandas {pd.__version__}", drifted, load, secs, base,
+        "scipy",
+        f"scipy {scipy.__version__}, pandas {pd.__version__}",
+        drifted,
+        load,
+        secs,
+        base,
         methods=["ks_2samp", "chi2_contingency"],
     )
 

@@ -16,7 +16,9 @@ and so on; downstream: the runs that consumed X, what they produced, and so on. 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -49,8 +51,10 @@ __all__ = [
 
 DEFAULT_NAMESPACE = "mlaudit"
 _DATA_PREFIXES = ("dataset:", "model:", "ol:")
-_NODE_HINT = "node ids look like dataset:NAME@VERSION, model:NAME@VERSION, ol:NAMESPACE/NAME, run:UUID or job:NAMESPACE/NAME"
-_CHUNK = 900  # bound parameters per IN (...) list on SQLite
+_NODE_HINT = (
+    "node ids look like dataset:NAME@VERSION, model:NAME@VERSION, ol:NAMESPACE/NAME, run:UUID or job:NS/NAME"
+)
+_CHUNK = 30_000 if sqlite3.sqlite_version_info >= (3, 32) else 900  # SQLite: parameters per query
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 NodeKind = Literal["dataset", "model", "run", "job", "external"]
@@ -185,11 +189,11 @@ class LineageGraph:
         shapes = {"dataset": "ellipse", "model": "box", "run": "box", "job": "component", "external": "note"}
         lines = ["digraph lineage {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
         for n in self.nodes:
-            style = ', style="rounded,bold"' if n.kind == "model" else ""
-            style += ', style="filled", fillcolor="lightgrey"' if n.id == self.root else ""
+            styles = (["rounded"] if n.kind == "model" else []) + (["filled"] if n.id == self.root else [])
+            style = f', style="{",".join(styles)}"' if styles else ""
             lines.append(f"  {_dot(n.id)} [label={_dot(n.label())}, shape={shapes[n.kind]}{style}];")
         for e in self.edges:
-            label = f", label={_dot(', '.join(e.columns) if isinstance(e.columns, list) else ', '.join(e.columns))}" if e.columns else ""
+            label = f", label={_dot(', '.join(e.columns))}" if e.columns else ""
             lines.append(f"  {_dot(e.src)} -> {_dot(e.dst)} [tooltip={_dot(e.kind)}{label}];")
         lines.append("}")
         return "\n".join(lines)
@@ -289,10 +293,8 @@ def code_facets(path: Path | None) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {"git": {"commit": commit, "dirty": dirty}}
     if path is not None:
-        try:
+        with contextlib.suppress(ValueError):
             out["code_path"] = path.resolve().relative_to(top).as_posix()
-        except ValueError:
-            pass
     return out
 
 
@@ -442,9 +444,7 @@ class Lineage:
 
     def _start(self, run: LineageRun) -> None:
         with self._store.write(self._actor) as tx:
-            exists = tx.conn.execute(
-                sa.select(lineage_runs.c.id).where(lineage_runs.c.id == run.id)
-            ).first()
+            exists = tx.conn.execute(sa.select(lineage_runs.c.id).where(lineage_runs.c.id == run.id)).first()
             if exists:
                 raise InputError(f"a run with id {run.id} already exists")
             tx.conn.execute(
@@ -514,9 +514,13 @@ class Lineage:
 
         return import_events(self._store, self._actor, events)
 
-    def export_openlineage(self, runs: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def export_openlineage(
+        self, runs: Iterable[str] | None = None, as_of: str | datetime | date | None = None
+    ) -> list[dict[str, Any]]:
         """OpenLineage RunEvents (START, then COMPLETE/FAIL/ABORT) of ``runs`` (default: all runs)."""
         from mlaudit.openlineage import graph_events
+
+        bound = parse_as_of(as_of)
 
         with self._store.read() as conn:
             if runs is None:
@@ -525,7 +529,10 @@ class Lineage:
                 run_ids = [r[4:] if r.startswith("run:") else r for r in runs]
             walk = _Walk()
             for chunk in _chunks(run_ids):
-                for row in conn.execute(sa.select(lineage_edges).where(lineage_edges.c.run_id.in_(chunk))):
+                query = sa.select(lineage_edges).where(lineage_edges.c.run_id.in_(chunk))
+                if bound:
+                    query = query.where(lineage_edges.c.created <= bound)
+                for row in conn.execute(query):
                     _add_edge(walk, row.node, row.direction, row.run_id, row.columns, row.created)
             for r in run_ids:
                 walk.runs.setdefault(r, 0)
@@ -618,7 +625,8 @@ class Lineage:
                 raise NotFound(f"no lineage node {raw!r} in this workspace", hint=_NODE_HINT)
             walk, reached, partial = _traverse(conn, root, direction, depth, bound)
             nodes = _nodes(conn, walk)
-        return LineageGraph(root, direction, nodes, tuple(walk.edges.values()), depth, reached, partial, bound)
+        edges = tuple(walk.edges.values())
+        return LineageGraph(root, direction, nodes, edges, depth, reached, partial, bound)
 
 
 def _commit(facets: Mapping[str, Any]) -> str | None:
@@ -626,125 +634,117 @@ def _commit(facets: Mapping[str, Any]) -> str | None:
     return git.get("commit") if isinstance(git, dict) else None
 
 
-def _add_edge(
-    walk: _Walk, node: str, direction: str, run_id: str, columns: str | None, created: str
-) -> None:
+def _add_edge(walk: _Walk, node: str, direction: str, run_id: str, cols: str | None, created: str) -> None:
     run = f"run:{run_id}"
     src, dst = (node, run) if direction == "consumed" else (run, node)
-    key = (src, dst, direction)
-    if key not in walk.edges:
-        cols = None if columns is None else orjson.loads(columns)
-        walk.edges[key] = LineageEdge(src, dst, direction, run, cols, created)  # type: ignore[arg-type]
+    if (src, dst, direction) not in walk.edges:
+        columns = None if cols is None else orjson.loads(cols)
+        walk.edges[(src, dst, direction)] = LineageEdge(src, dst, direction, run, columns, created)  # type: ignore[arg-type]
 
 
-def _in(conn: Connection, column: str, values: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """SQL fragments ``column IN (...)`` with their parameters: one array on PostgreSQL."""
+def _rows(
+    conn: Connection,
+    sql: str,
+    column: str,
+    values: Sequence[str],
+    before: Sequence[Any],
+    after: Sequence[Any],
+) -> Iterator[Any]:
+    """Rows of ``sql`` (``?`` placeholders, ``{cond}`` = ``column`` in ``values``) through the driver.
+
+    Driver-level SQL because SQLAlchemy's handling of hundreds of bound names per hop cost more
+    than the queries. PostgreSQL gets one array parameter; SQLite gets chunked ``IN (?, ...)`` lists.
+    """
     if conn.dialect.name == "postgresql":
-        yield f"{column} = ANY(:vals)", {"vals": values}
+        text = sql.format(cond=f"{column} = ANY(?)").replace("?", "%s")
+        yield from conn.exec_driver_sql(text, (*before, list(values), *after))
         return
     for chunk in _chunks(values):
-        names = [f"v{i}" for i in range(len(chunk))]
-        yield f"{column} IN ({', '.join(':' + n for n in names)})", dict(zip(names, chunk, strict=True))
+        text = sql.format(cond=f"{column} IN ({', '.join('?' * len(chunk))})")
+        yield from conn.exec_driver_sql(text, (*before, *chunk, *after))
+
+
+_RUN_EDGES = "SELECT node, run_id, columns, created FROM lineage_edges WHERE {cond} AND direction = ?"
+# One hop: edges into (upstream) or out of (downstream) the frontier, and the other side of their runs.
+_HOP = (
+    "SELECT e1.node, e1.run_id, e1.columns, e1.created, e2.node, e2.columns, e2.created "
+    "FROM lineage_edges e1 LEFT JOIN lineage_edges e2 ON e2.run_id = e1.run_id AND e2.direction = ?{t2} "
+    "WHERE {cond} AND e1.direction = ?{t1}"
+)
+
+
+def _start_runs(conn: Connection, root: str, bound: str | None) -> list[str]:
+    if root.startswith("run:"):
+        return [root[4:]]
+    ns, _, name = root[4:].partition("/")
+    query = sa.select(lineage_runs.c.id).where(lineage_runs.c.namespace == ns, lineage_runs.c.job == name)
+    if bound:
+        query = query.where(lineage_runs.c.started <= bound)
+    return [r for (r,) in conn.execute(query)]
 
 
 def _traverse(
     conn: Connection, root: str, direction: Direction, depth: int | None, bound: str | None
 ) -> tuple[_Walk, int, bool]:
+    """Hop by hop (one set query per hop, visited sets in Python so cycles end); (walk, reached, partial)."""
     fwd, back = ("produced", "consumed") if direction == "upstream" else ("consumed", "produced")
-    walk = _Walk()
-    walk.nodes[root] = 0
-    e1_time = " AND e1.created <= :as_of" if bound else ""
-    e2_time = " AND e2.created <= :as_of" if bound else ""
-    base = {"fwd": fwd, "back": back, "as_of": bound}
-    frontier: list[str] = []
-    hop = 0
-    reached = 0
-    start_runs: list[str] = []
-    if root.startswith("run:"):
-        start_runs = [root[4:]]
-    elif root.startswith("job:"):
-        ns, _, name = root[4:].partition("/")
-        query = sa.select(lineage_runs.c.id).where(lineage_runs.c.namespace == ns, lineage_runs.c.job == name)
-        if bound:
-            query = query.where(lineage_runs.c.started <= bound)
-        start_runs = [r for (r,) in conn.execute(query)]
-    else:
-        frontier = [root]
-    if start_runs:
-        for r in start_runs:
-            walk.runs[r] = 0
-        if depth is None or depth >= 1:
-            hop = 1
-            for cond, params in _in(conn, "run_id", start_runs):
-                sql = f"SELECT node, run_id, columns, created FROM lineage_edges e2 WHERE {cond} AND direction = :back{e2_time}"
-                for n, run_id, cols, created in conn.execute(sa.text(sql), params | base):
-                    _add_edge(walk, n, back, run_id, cols, created)
-                    if n not in walk.nodes:
-                        walk.nodes[n] = 1
-                        frontier.append(n)
-            reached = 1 if frontier else 0
-        else:
-            frontier = []
-            return walk, 0, _has_edges(conn, "run_id", start_runs, back, bound)
+    when = [bound] if bound else []
+    t1, t2 = (" AND e1.created <= ?", " AND e2.created <= ?") if bound else ("", "")
+    walk = _Walk(nodes={root: 0})
+    frontier, hop, reached = [root], 0, 0
+    if root.startswith(("run:", "job:")):
+        runs = _start_runs(conn, root, bound)
+        walk.runs.update(dict.fromkeys(runs, 0))
+        if depth == 0:
+            return walk, 0, _exists(conn, "run_id", runs, back, bound)
+        frontier, hop = [], 1
+        sql = _RUN_EDGES + (" AND created <= ?" if bound else "")
+        for n, run_id, cols, created in _rows(conn, sql, "run_id", runs, [], [back, *when]):
+            _add_edge(walk, n, back, run_id, cols, created)
+            if n not in walk.nodes:
+                walk.nodes[n] = 1
+                frontier.append(n)
+        reached = 1 if frontier else 0
+    hop_sql = _HOP.replace("{t1}", t1).replace("{t2}", t2)
     while frontier and (depth is None or hop < depth):
         hop += 1
         found: list[str] = []
-        for cond, params in _in(conn, "e1.node", frontier):
-            sql = (
-                "SELECT e1.node, e1.run_id, e1.columns, e1.created, e2.node, e2.columns, e2.created "
-                "FROM lineage_edges e1 LEFT JOIN lineage_edges e2 "
-                f"ON e2.run_id = e1.run_id AND e2.direction = :back{e2_time} "
-                f"WHERE {cond} AND e1.direction = :fwd{e1_time}"
-            )
-            for n1, run_id, c1, t1, n2, c2, t2 in conn.execute(sa.text(sql), params | base):
-                walk.runs.setdefault(run_id, hop)
-                _add_edge(walk, n1, fwd, run_id, c1, t1)
-                if n2 is None:
-                    continue
-                _add_edge(walk, n2, back, run_id, c2, t2)
+        for n1, run_id, c1, d1, n2, c2, d2 in _rows(
+            conn, hop_sql, "e1.node", frontier, [back, *when], [fwd, *when]
+        ):
+            walk.runs.setdefault(run_id, hop)
+            reached = hop
+            _add_edge(walk, n1, fwd, run_id, c1, d1)
+            if n2 is not None:
+                _add_edge(walk, n2, back, run_id, c2, d2)
                 if n2 not in walk.nodes:
                     walk.nodes[n2] = hop
                     found.append(n2)
-        if walk.runs and hop > reached and any(d == hop for d in walk.runs.values()):
-            reached = hop
         frontier = found
-    partial = bool(frontier) and _has_edges(conn, "node", frontier, fwd, bound)
-    return walk, reached, partial
+    # A node first met at the last hop has no edge towards its far side in the graph yet, so
+    # one such edge in the store means the depth limit cut something off.
+    return walk, reached, bool(frontier) and _exists(conn, "node", frontier, fwd, bound)
 
 
-def _has_edges(conn: Connection, column: str, values: list[str], direction: str, bound: str | None) -> bool:
-    for cond, params in _in(conn, column, values):
-        sql = f"SELECT 1 FROM lineage_edges WHERE {cond} AND direction = :d"
-        if bound:
-            sql += " AND created <= :as_of"
-        if conn.execute(sa.text(sql + " LIMIT 1"), params | {"d": direction, "as_of": bound}).first():
-            return True
-    return False
+def _exists(conn: Connection, column: str, values: list[str], direction: str, bound: str | None) -> bool:
+    sql = "SELECT 1 FROM lineage_edges WHERE {cond} AND direction = ?" + (
+        " AND created <= ?" if bound else ""
+    )
+    return any(
+        True
+        for _ in _rows(conn, sql + " LIMIT 1", column, values, [], [direction, *([bound] if bound else [])])
+    )
 
 
 def _nodes(conn: Connection, walk: _Walk) -> tuple[LineageNode, ...]:
-    """Nodes of a finished walk; runs (and their jobs) get their stored details."""
-    out: list[LineageNode] = []
-    for nid, d in walk.nodes.items():
-        if not nid.startswith(("run:", "job:")):
-            out.append(LineageNode(nid, node_kind(nid), d, {}))
-    run_ids = list(walk.runs)
-    for cond, params in _in(conn, "id", run_ids):
-        sql = f"SELECT id, job, namespace, started, ended, status, actor, facets FROM lineage_runs WHERE {cond}"
-        for rid, job, ns, started, ended, status, actor, facets in conn.execute(sa.text(sql), params):
-            info = {
-                "job": f"job:{ns}/{job}",
-                "namespace": ns,
-                "name": job,
-                "status": status,
-                "started": started,
-                "ended": ended,
-                "actor": actor,
-                "facets": orjson.loads(facets),
-            }
-            out.append(LineageNode(f"run:{rid}", "run", walk.runs[rid], info))
-    for j in [n for n in walk.nodes if n.startswith("job:")]:
-        ns, _, name = j[4:].partition("/")
-        out.append(LineageNode(j, "job", 0, {"namespace": ns, "name": name}))
+    """Nodes of a finished walk; runs get their stored details."""
+    out = [LineageNode(n, node_kind(n), d) for n, d in walk.nodes.items() if not n.startswith("run:")]
+    sql = "SELECT id, job, namespace, started, ended, status, actor, facets FROM lineage_runs WHERE {cond}"
+    for rid, job, ns, started, ended, status, actor, facets in _rows(
+        conn, sql, "id", list(walk.runs), [], []
+    ):
+        info = {"job": f"job:{ns}/{job}", "namespace": ns, "name": job, "status": status}
+        info |= {"started": started, "ended": ended, "actor": actor, "facets": orjson.loads(facets)}
+        out.append(LineageNode(f"run:{rid}", "run", walk.runs[rid], info))
     out.sort(key=lambda n: (n.depth, n.kind != "job", n.id))
     return tuple(out)

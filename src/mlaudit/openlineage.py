@@ -22,6 +22,7 @@ same events again changes nothing and records nothing.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from mlaudit.errors import InputError
 from mlaudit.store import Store
@@ -245,7 +247,9 @@ def parse_events(events: Iterable[Mapping[str, Any]]) -> list[ParsedRun]:
         namespace, name = _text(job, "namespace", where, 300), _text(job, "name", where, 300)
         run = runs.setdefault(run_id, ParsedRun(run_id, namespace, name, time))
         if (run.namespace, run.job) != (namespace, name):
-            raise InputError(f"{where}: run {run_id} belongs to job {run.namespace}/{run.job}, not {namespace}/{name}")
+            raise InputError(
+                f"{where}: run {run_id} belongs to job {run.namespace}/{run.job}, not {namespace}/{name}"
+            )
         kind = str(event.get("eventType") or "OTHER").upper()
         run.event_types.append(kind)
         run.producer = str(event.get("producer") or run.producer)
@@ -256,14 +260,14 @@ def parse_events(events: Iterable[Mapping[str, Any]]) -> list[ParsedRun]:
             node, ns, nm = _node(ds, where)
             cols = ((ds.get("inputFacets") or {}).get("mlaudit_columns") or {}).get("columns")
             _remember(run, node, ns, nm)
-            old = run.inputs.get(node)
-            run.inputs[node] = (cols if cols is not None else (old[0] if old else None), old[1] if old else time)
+            old = run.inputs.get(node, (None, time))
+            run.inputs[node] = (old[0] if cols is None else cols, old[1])
         for ds in event.get("outputs") or []:
             node, ns, nm = _node(ds, where)
             cols = ((ds.get("facets") or {}).get("columnLineage") or {}).get("fields")
             _remember(run, node, ns, nm)
-            old = run.outputs.get(node)
-            run.outputs[node] = (cols if cols is not None else (old[0] if old else None), old[1] if old else time)
+            old_out = run.outputs.get(node, (None, time))
+            run.outputs[node] = (old_out[0] if cols is None else cols, old_out[1])
     return list(runs.values())
 
 
@@ -272,11 +276,10 @@ def _merge_facets(run: ParsedRun, event: Mapping[str, Any]) -> None:
     job_facets = (event.get("job") or {}).get("facets") or {}
     mine = run_facets.get("mlaudit_run")
     if isinstance(mine, Mapping) and isinstance(mine.get("facets"), Mapping):
-        keep = dict(mine["facets"])
-        keep.pop("openlineage", None)
-        run.facets.update(keep)
+        run.facets.update(copy.deepcopy(dict(mine["facets"])))  # exported by mlaudit: as it was
+        return
     ol = run.facets.setdefault("openlineage", {})
-    ol["producer"] = run.producer
+    ol.setdefault("producer", run.producer)  # the first producer that reported this run
     for key in _KEEP_RUN:
         if key in run_facets:
             ol.setdefault("run", {})[key] = run_facets[key]
@@ -291,15 +294,22 @@ def _remember(run: ParsedRun, node: str, namespace: str, name: str) -> None:
         run.facets.setdefault("openlineage", {}).setdefault("datasets", {})[node] = [namespace, name]
 
 
-def _columns_from_ol(fields: Any, inputs: Mapping[str, Columns]) -> dict[str, list[str]] | None:
+def _columns_from_ol(
+    fields: Any, inputs: Mapping[str, Columns], names: Mapping[str, Any]
+) -> dict[str, list[str]] | None:
     """columnLineage fields → ``{out: [col or NODE#col]}``, plain where the name resolves back."""
     if not isinstance(fields, Mapping):
         return None
+    known = {}
+    for n in inputs:
+        ref = dataset_ref(n, names)
+        known[(ref["namespace"], ref["name"])] = n
     out: dict[str, list[str]] = {}
     for out_col, spec in fields.items():
         by_field: dict[str, list[str]] = {}
         for f in (spec or {}).get("inputFields") or []:
-            node = _node(f, f"columnLineage of {out_col!r}")[0]
+            node, namespace, name = _node(f, f"columnLineage of {out_col!r}")
+            node = known.get((namespace, name), node)
             by_field.setdefault(str(f.get("field")), []).append(node)
         cols: list[str] = []
         for fname, nodes in by_field.items():
@@ -321,79 +331,77 @@ def import_events(store: Store, actor: str, events: Iterable[Mapping[str, Any]])
     parsed = parse_events(events)
     counts = {"runs_created": 0, "runs_updated": 0, "edges_added": 0, "events_skipped": 0}
     counts["events_skipped"] = sum(1 for e in events if isinstance(e, Mapping) and "run" not in e)
-    entries: list[tuple[str, str, Mapping[str, Any]]] = []
     with store.write(actor) as tx:
-        conn = tx.conn
-        for run in parsed:
-            row = conn.execute(sa.select(lineage_runs).where(lineage_runs.c.id == run.run_id)).first()
-            have = {
-                (r.node, r.direction): (r.id, r.columns)
-                for r in conn.execute(sa.select(lineage_edges).where(lineage_edges.c.run_id == run.run_id))
-            }
-            consumed: dict[str, Columns] = {
-                n: orjson.loads(c) if c else None for (n, d), (_, c) in have.items() if d == "consumed"
-            }
-            consumed.update({n: cols for n, (cols, _) in run.inputs.items()})
-            wanted = [(n, "consumed", cols, t) for n, (cols, t) in run.inputs.items()] + [
-                (n, "produced", _columns_from_ol(raw, consumed), t) for n, (raw, t) in run.outputs.items()
-            ]
-            added: dict[str, list[str]] = {"consumed": [], "produced": []}
-            changed = False
-            values: dict[str, Any] = {}
-            for node, direction, cols, created in wanted:
-                text = None if cols is None else _dumps(cols)
-                old = have.get((node, direction))
-                if old is None:
-                    conn.execute(
-                        sa.insert(lineage_edges).values(
-                            run_id=run.run_id, node=node, direction=direction, columns=text, created=created
-                        )
-                    )
-                    added[direction].append(node)
-                    counts["edges_added"] += 1
-                elif text is not None and old[1] != text:
-                    conn.execute(sa.update(lineage_edges).where(lineage_edges.c.id == old[0]).values(columns=text))
-                    changed = True
-            if row is None:
-                conn.execute(
-                    sa.insert(lineage_runs).values(
-                        id=run.run_id,
-                        job=run.job,
-                        namespace=run.namespace,
-                        started=run.started,
-                        ended=run.ended,
-                        status=run.status,
-                        actor=actor,
-                        facets=_dumps(run.facets),
-                    )
-                )
-                counts["runs_created"] += 1
-            else:
-                values = _run_update(row, run)
-                if values:
-                    conn.execute(sa.update(lineage_runs).where(lineage_runs.c.id == run.run_id).values(**values))
-                    changed = True
-                if changed or added["consumed"] or added["produced"]:
-                    counts["runs_updated"] += 1
-            if row is None or changed or added["consumed"] or added["produced"]:
-                entries.append(
-                    (
-                        "lineage.run_imported",
-                        f"run:{run.run_id}",
-                        {
-                            "run": run.run_id,
-                            "job": f"job:{run.namespace}/{run.job}",
-                            "status": run.status if row is None else (values.get("status") or row.status),
-                            "consumed": added["consumed"],
-                            "produced": added["produced"],
-                            "producer": run.producer,
-                            "event_types": sorted(set(run.event_types)),
-                        },
-                    )
-                )
+        entries = [e for run in parsed if (e := _import_run(tx.conn, actor, run, counts)) is not None]
         if entries:
             tx.record_many(entries)
     return counts
+
+
+def _import_run(
+    conn: Connection, actor: str, run: ParsedRun, counts: dict[str, int]
+) -> tuple[str, str, Mapping[str, Any]] | None:
+    """Insert or update one run and its new edges; the ledger entry to record, or None if unchanged."""
+    row = conn.execute(sa.select(lineage_runs).where(lineage_runs.c.id == run.run_id)).first()
+    edges = conn.execute(sa.select(lineage_edges).where(lineage_edges.c.run_id == run.run_id))
+    have = {(r.node, r.direction): (r.id, r.columns) for r in edges}
+    consumed: dict[str, Columns] = {
+        n: orjson.loads(c) if c else None for (n, d), (_, c) in have.items() if d == "consumed"
+    }
+    consumed.update({n: cols for n, (cols, _) in run.inputs.items()})
+    names = dict((run.facets.get("openlineage") or {}).get("datasets") or {})
+    if row is not None:
+        names = {**(orjson.loads(row.facets).get("openlineage") or {}).get("datasets", {}), **names}
+    wanted = [(n, "consumed", cols, t) for n, (cols, t) in run.inputs.items()]
+    wanted += [
+        (n, "produced", _columns_from_ol(raw, consumed, names), t) for n, (raw, t) in run.outputs.items()
+    ]
+    added: dict[str, list[str]] = {"consumed": [], "produced": []}
+    changed = False
+    for node, direction, cols, created in wanted:
+        text = None if cols is None else _dumps(cols)
+        old = have.get((node, direction))
+        if old is None:
+            values = {"run_id": run.run_id, "node": node, "direction": direction, "columns": text}
+            conn.execute(sa.insert(lineage_edges).values(**values, created=created))
+            added[direction].append(node)
+            counts["edges_added"] += 1
+        elif text is not None and old[1] != text:
+            conn.execute(sa.update(lineage_edges).where(lineage_edges.c.id == old[0]).values(columns=text))
+            changed = True
+    status = run.status
+    if row is None:
+        conn.execute(
+            sa.insert(lineage_runs).values(
+                id=run.run_id,
+                job=run.job,
+                namespace=run.namespace,
+                started=run.started,
+                ended=run.ended,
+                status=run.status,
+                actor=actor,
+                facets=_dumps(run.facets),
+            )
+        )
+        counts["runs_created"] += 1
+    else:
+        update = _run_update(row, run)
+        status = update.get("status", row.status)
+        if update:
+            conn.execute(sa.update(lineage_runs).where(lineage_runs.c.id == run.run_id).values(**update))
+        if not (update or changed or added["consumed"] or added["produced"]):
+            return None
+        counts["runs_updated"] += 1
+    payload = {
+        "run": run.run_id,
+        "job": f"job:{run.namespace}/{run.job}",
+        "status": status,
+        "consumed": added["consumed"],
+        "produced": added["produced"],
+        "producer": run.producer,
+        "event_types": sorted(set(run.event_types)),
+    }
+    return ("lineage.run_imported", f"run:{run.run_id}", payload)
 
 
 def _run_update(row: Any, run: ParsedRun) -> dict[str, Any]:
@@ -410,8 +418,11 @@ def _run_update(row: Any, run: ParsedRun) -> dict[str, Any]:
     merged = {**facets, **{k: v for k, v in run.facets.items() if k != "openlineage"}}
     ol = {**(facets.get("openlineage") or {})}
     for key, value in (run.facets.get("openlineage") or {}).items():
+        if key == "producer" and key in ol:
+            continue
         ol[key] = {**ol.get(key, {}), **value} if isinstance(value, dict) else value
-    merged["openlineage"] = ol
+    if ol:
+        merged["openlineage"] = ol
     if _dumps(merged) != row.facets:
         values["facets"] = _dumps(merged)
     return values

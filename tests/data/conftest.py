@@ -126,6 +126,33 @@ def full_table() -> pa.Table:
     return t.append_column("flag", pa.array([True, None, False, True, False, False]))
 
 
+@pytest.fixture
+def write_sql() -> Any:
+    """``write_sql(url, name, table)``: create table ``name`` typed like ``table``, insert its rows."""
+    return write_sql_table
+
+
+def write_sql_table(url: str, name: str, table: pa.Table) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import mysql
+
+    types: dict[str, Any] = {
+        "id": sa.BigInteger(),
+        "amount": sa.Float(53),
+        "name": sa.String(100),
+        "day": sa.Date(),
+        "ts": sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+        "flag": sa.Boolean(),
+    }
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    tbl = sa.Table(name, meta, *[sa.Column(n, types[n]) for n in table.column_names])
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(tbl.insert(), table.to_pylist())
+    engine.dispose()
+
+
 # --- MariaDB ------------------------------------------------------------------------------------
 
 
@@ -290,9 +317,10 @@ class Bucket:
         return self.uri(key)
 
 
-def _clean_cloud_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_cloud_env(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> None:
+    """Drop the developer's own settings for one cloud (the tests set their own)."""
     for key in list(os.environ):
-        if key.startswith(("AWS_", "AZURE_STORAGE_", "GOOGLE_")) or key == "STORAGE_EMULATOR_HOST":
+        if key.startswith(prefixes):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask a cloud metadata address
 
@@ -302,7 +330,7 @@ def s3_bucket(moto_s3: Emulator, monkeypatch: pytest.MonkeyPatch) -> Bucket:
     """A new S3 bucket; the AWS_* variables point at moto."""
     import pyarrow.fs as pafs
 
-    _clean_cloud_env(monkeypatch)
+    _clean_cloud_env(monkeypatch, "AWS_")
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_s3.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto-secret-never-shown")
@@ -325,7 +353,7 @@ def azure_container(azurite: Emulator, monkeypatch: pytest.MonkeyPatch) -> Bucke
     """A new Azure Blob container; AZURE_STORAGE_CONNECTION_STRING points at Azurite."""
     import pyarrow.fs as pafs
 
-    _clean_cloud_env(monkeypatch)
+    _clean_cloud_env(monkeypatch, "AZURE_STORAGE_")
     monkeypatch.setenv(
         "AZURE_STORAGE_CONNECTION_STRING",
         f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
@@ -350,7 +378,7 @@ def gcs_bucket(fake_gcs: Emulator, monkeypatch: pytest.MonkeyPatch) -> Bucket:
     """A new GCS bucket; STORAGE_EMULATOR_HOST points at fake-gcs-server."""
     import pyarrow.fs as pafs
 
-    _clean_cloud_env(monkeypatch)
+    _clean_cloud_env(monkeypatch, "STORAGE_EMULATOR_HOST", "GOOGLE_")
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_gcs.endpoint)
     fs = pafs.GcsFileSystem(
         anonymous=True, endpoint_override=f"127.0.0.1:{fake_gcs.port}", scheme="http", project_id="test"

@@ -4,7 +4,7 @@ A *source* is one string:
 
 =========================================  ================================================
 ``data/train.parquet``, ``data/*.csv``     local CSV / Parquet / JSON Lines files and globs
-``s3://bucket/key.csv``                    Amazon S3 (or any S3 endpoint, e.g. MinIO, moto)
+``s3://bucket/key.csv``                    Amazon S3 or any S3 endpoint (also ``s3://KEY:SECRET@bucket/…``)
 ``az://container/blob.parquet``            Azure Blob Storage; also ``abfs[s]://container@account.dfs…/blob``
 ``gs://bucket/part-*.jsonl``               Google Cloud Storage
 ``postgresql+psycopg://u:p@host/db``       any SQLAlchemy URL, with ``query=`` or ``table=``
@@ -35,7 +35,7 @@ fixing column types, CSV and JSON Lines). In CSV files an unquoted empty field i
 
 SQL: ``postgresql://`` uses psycopg 3 and ``mysql://`` / ``mariadb://`` use PyMySQL unless a driver
 is named. ``table=`` reads a whole table (option ``db_schema``), ``query=`` runs one query, in a
-transaction that is rolled back (read-only on PostgreSQL and SQLite). Types follow the database:
+read-only transaction (PostgreSQL, MySQL/MariaDB, SQLite) that is rolled back. Types follow the database:
 integers → int64, floats → float64, NUMERIC/DECIMAL → **float64**, text → string, dates → date32,
 timestamps → timestamp[us] (with time zone → UTC), booleans → bool (MariaDB has none: TINYINT →
 int64). SQLite queries carry no types: they are taken from the values (dates stay text);
@@ -50,13 +50,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
+import itertools
 import json
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
 
@@ -127,7 +128,7 @@ def describe(source: str | os.PathLike[str]) -> str:
     m = _URL.match(text)
     if m is None:
         return _SECRET_PAIR.sub("", text)
-    if _kind(text) == "sql":
+    if m.group(1).lower() not in {*_SCHEMES, "file", "http", "https"}:  # a database URL
         from sqlalchemy.engine import make_url
 
         try:
@@ -206,7 +207,10 @@ def read_batches(
     batch_rows: int = 65_536,
     **options: Any,
 ) -> Iterator[pa.RecordBatch]:
-    """Yield ``source`` as record batches of ``batch_rows`` rows (the last may be shorter), in bounded memory.
+    """Yield ``source`` as record batches of ``batch_rows`` rows, in bounded memory.
+
+    Each batch but the last of each file has ``batch_rows`` rows; a source without rows gives one
+    empty batch, so its columns are known.
 
     Parquet is read a row group at a time, CSV and JSON Lines a block at a time (column types
     are guessed from the first block: pass ``schema=`` when later rows differ), SQL through a
@@ -220,8 +224,7 @@ def read_batches(
     """
     if batch_rows < 1:
         raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
-    info, parts = _parts(source, query, table, format, options, batch_rows)
-    return parts if info.kind == "sql" else _rebatch(parts, batch_rows)
+    return _parts(source, query, table, format, options, batch_rows)[1]
 
 
 def _parts(
@@ -243,7 +246,8 @@ def _parts(
     def parts() -> Iterator[pa.Table | pa.RecordBatch]:
         first: tuple[str, pa.Schema] | None = None
         for path, where in files:
-            for part in _load(fs, path, where, info.format, opts, rows):
+            load = _load(fs, path, where, info.format, opts, rows)
+            for part in load if rows is None else _rebatch(load, rows):
                 if first is None:
                     first = (where, part.schema)
                 _same_columns(first[0], first[1], where, part.schema)
@@ -277,7 +281,13 @@ def _files(text: str, info: SourceInfo, options: dict[str, Any]) -> tuple[Any, l
         fs = options.get("filesystem") or pafs.LocalFileSystem()
     else:
         parts = urlsplit(text)
-        container = parts.netloc.split("@", 1)[0] if info.kind == "azure" else parts.netloc
+        netloc = parts.netloc
+        if info.kind == "s3" and "@" in netloc:  # s3://KEY:SECRET@bucket/...
+            userinfo, netloc = netloc.rsplit("@", 1)
+            key, _, secret = userinfo.partition(":")
+            fs_opts.setdefault("access_key", unquote(key))
+            fs_opts.setdefault("secret_key", unquote(secret))
+        container = netloc.split("@", 1)[0] if info.kind == "azure" else netloc
         if info.kind == "azure" and "@" in parts.netloc:
             fs_opts.setdefault("account_name", parts.netloc.split("@", 1)[1].split(".", 1)[0])
         path, prefix = f"{container}{parts.path}", f"{parts.scheme}://"
@@ -297,6 +307,9 @@ def _cloud_fs(info: SourceInfo, opts: dict[str, Any]) -> Any:
     import pyarrow.fs as pafs
 
     env = os.environ
+    if "://" in str(opts.get("endpoint_override", "")) and info.kind != "azure":  # "http://host:port"
+        opts["endpoint_override"], scheme = _endpoint(opts["endpoint_override"])
+        opts.setdefault("scheme", scheme)
     try:
         if info.kind == "s3":
             endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
@@ -423,7 +436,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _csv_options(path: str, opts: dict[str, Any], threads: bool, bad: list[tuple[int, str]]) -> Any:
+def _csv_options(path: str, opts: dict[str, Any], threads: bool, bad: list[tuple[int | None, str]]) -> Any:
     import pyarrow.csv as pc
 
     def on_invalid(row: Any) -> str:
@@ -461,7 +474,7 @@ def _load(
     import pyarrow.json as pj
     import pyarrow.parquet as pq
 
-    bad: list[tuple[int, str]] = []
+    bad: list[tuple[int | None, str]] = []
     columns = opts.get("columns")
     try:
         if fmt == "parquet":
@@ -469,39 +482,49 @@ def _load(
                 if rows is None:
                     yield pq.read_table(f, columns=columns)
                 else:
-                    yield from pq.ParquetFile(f).iter_batches(batch_size=rows, columns=columns)
+                    pf = pq.ParquetFile(f)
+                    schema = pf.schema_arrow
+                    yield pa.RecordBatch.from_pylist(
+                        [], schema=pa.schema([schema.field(c) for c in columns or schema.names])
+                    )
+                    yield from pf.iter_batches(batch_size=rows, columns=columns)
         elif fmt == "jsonl":
             schema = opts.get("schema")
-            text = [f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema or []]
-            parse = pj.ParseOptions(explicit_schema=pa.schema(text) if schema is not None else None)
-            whole = rows is None or not hasattr(pj, "open_json")  # pyarrow < 19 cannot stream JSON
+            as_text = [f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema or []]
+            parse = pj.ParseOptions(explicit_schema=pa.schema(as_text) if schema is not None else None)
             with _open(fs, path, where) as f:
-                for part in (
-                    [pj.read_json(f, parse_options=parse)] if whole else pj.open_json(f, parse_options=parse)
-                ):
+                if rows is None:
+                    parts: Any = [pj.read_json(f, parse_options=parse)]
+                    if parts[0].num_columns == 0:
+                        raise InputError("the file holds no JSON records", path=where)
+                else:  # pyarrow >= 19
+                    reader = pj.open_json(f, parse_options=parse)
+                    parts = itertools.chain([pa.RecordBatch.from_pylist([], schema=reader.schema)], reader)
+                for part in parts:
                     if schema is not None:  # JSON has no dates: they were parsed as text
-                        part = part.cast(
-                            pa.schema(
-                                [
-                                    schema.field(n) if n in schema.names else part.schema.field(n)
-                                    for n in part.schema.names
-                                ]
-                            )
-                        )
+                        fields = [
+                            schema.field(n) if n in schema.names else part.schema.field(n)
+                            for n in part.schema.names
+                        ]
+                        part = part.cast(pa.schema(fields))
                     yield part if columns is None else part.select(columns)
         elif rows is None:
             try:
                 with _open(fs, path, where) as f:
                     yield pc.read_csv(f, **_csv_options(path, opts, True, bad))
             except pa.ArrowInvalid:
-                if bad and bad[0][0] < 0:  # row numbers are known only when reading single-threaded
+                if bad and (bad[0][0] or -1) < 0:  # row numbers are known only when reading single-threaded
                     bad.clear()
                     with _open(fs, path, where) as f, contextlib.suppress(pa.ArrowInvalid):
                         pc.read_csv(f, **_csv_options(path, opts, False, bad))
                 raise
         else:
             with _open(fs, path, where) as f:
-                yield from pc.open_csv(f, **_csv_options(path, opts, False, bad))
+                reader = pc.open_csv(f, **_csv_options(path, opts, False, bad))
+                yield pa.RecordBatch.from_pylist(
+                    [], schema=reader.schema
+                )  # the columns of a file with no rows
+                yield from reader
     except InputError:
         raise
     except KeyError as exc:
@@ -511,8 +534,12 @@ def _load(
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
         if bad:
             number, what = bad[0]
-            raise InputError(f"ragged row: {what}", path=where, row=number if number > 0 else None) from None
+            raise InputError(
+                f"ragged row: {what}", path=where, row=number if number and number > 0 else None
+            ) from None
         text = _first_line(exc)
+        if "Empty JSON stream" in text:
+            raise InputError("the file holds no JSON records", path=where) from None
         if "Empty CSV file" in text:
             raise InputError("the file has no header and no rows", path=where) from None
         if isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
@@ -528,17 +555,23 @@ def _load(
 
 
 def _rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """The same rows in batches of exactly ``rows`` rows (the last may be shorter)."""
+    """The rows in batches of exactly ``rows`` rows (the last may be shorter; one empty batch if none)."""
     pending: list[pa.RecordBatch] = []
+    empty: pa.RecordBatch | None = None
     for batch in batches:
+        if batch.num_rows == 0:
+            empty = batch if empty is None else empty
+            continue
         pending.append(batch)
         if sum(b.num_rows for b in pending) >= rows:
             parts = pa.Table.from_batches(pending).combine_chunks().to_batches(max_chunksize=rows)
             full = [p for p in parts if p.num_rows == rows]
             yield from full
-            pending = parts[len(full) :]
-    if sum(b.num_rows for b in pending):
+            pending, empty = parts[len(full) :], None
+    if pending:
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+    elif empty is not None:
+        yield empty
 
 
 # --- SQL ----------------------------------------------------------------------------------------
@@ -589,6 +622,7 @@ def _sa_type(t: Any) -> pa.DataType | None:
         (sa.Interval, pa.duration("us")),
         (sa.String, pa.string()),
         (sa.LargeBinary, pa.binary()),
+        ((sa.JSON, sa.Uuid), pa.string()),
     ):
         if isinstance(t, kind) and not (kind is sa.Date and isinstance(t, sa.DateTime)):
             return arrow
@@ -605,7 +639,7 @@ _PG_TYPES = _codes(  # PostgreSQL type OIDs
     (pa.bool_(), (16,)),
     (pa.int64(), (20, 21, 23, 26)),
     (pa.float64(), (700, 701, 1700)),
-    (pa.string(), (25, 1043, 1042, 19)),
+    (pa.string(), (25, 1043, 1042, 19, 114, 3802, 2950)),  # text, json, jsonb, uuid
     (pa.date32(), (1082,)),
     (pa.timestamp("us"), (1114,)),
     (pa.timestamp("us", tz="UTC"), (1184,)),
@@ -628,16 +662,22 @@ def _cursor_type(dialect: str, type_code: Any) -> pa.DataType | None:
 
 
 def _arrow_column(values: list[Any], t: pa.DataType | None) -> pa.Array:
-    try:
-        return pa.array(values, type=t)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        pass
-    try:
-        guessed = pa.array(values)  # e.g. Decimal values for a float64 column
-        return guessed.cast(t, safe=False) if t is not None else guessed
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+    """``values`` as an Arrow array of type ``t`` (None: guessed); what fits no flat type becomes text."""
+    out = None
+    # pyarrow would take a UUID's 16 bytes for (invalid) UTF-8 text: such values go the text way
+    if t != pa.string() or all(v is None or isinstance(v, str) for v in values):
+        try:
+            out = pa.array(values, type=t)
+        except (ValueError, TypeError, OverflowError):  # ArrowInvalid, ArrowTypeError
+            try:
+                out = pa.array(values)  # e.g. Decimal values for a float64 column
+                out = out.cast(t, safe=False) if t is not None else out
+            except (ValueError, TypeError, OverflowError, NotImplementedError):
+                out = None
+    if out is None or pa.types.is_nested(out.type) or isinstance(out.type, pa.ExtensionType):
         text = [v if v is None or isinstance(v, str) else _as_text(v) for v in values]
         return pa.array(text, type=pa.string())  # UUIDs, JSON, arrays, ...: their text form
+    return out
 
 
 def _as_text(value: Any) -> str:
@@ -661,6 +701,8 @@ def _sql_batches(
             dialect = conn.dialect.name
             if dialect == "postgresql":
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            elif dialect in ("mysql", "mariadb"):
+                conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")  # DDL too; the session is ours
             elif dialect == "sqlite":
                 conn.exec_driver_sql("PRAGMA query_only = ON")
             streaming = conn.execution_options(stream_results=True, yield_per=batch_rows)
