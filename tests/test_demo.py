@@ -18,10 +18,19 @@ def test_demo_story(tmp_path: Path) -> None:
     assert set(summary["drifted_columns"]) == set(summary["planted_drift"])
     assert set(summary["quality_failed"]) == {"unique(customer_id)", "range(age)"}
     assert summary["tampered_first_bad_seq"] is not None
+    assert summary["schema_change"] == {"added": ["channel"], "removed": [], "retyped": []}
+    assert summary["bureau_pii"] == ["email", "phone"]
     with mlaudit.open(summary["workspace"], create=False) as ws:
         assert ws.ledger.verify([summary["checkpoint"]]).ok
         kinds = sorted(r.kind for r in ws.audits.list())
         assert kinds == ["check_report", "drift_report", "profile"]
+        features = ws.datasets.get("training-features")
+        upstream = {n.id for n in ws.lineage.upstream(features.node).nodes if n.kind == "dataset"}
+        assert upstream == {
+            features.node,
+            ws.datasets.get("credit-applications@v1").node,
+            ws.datasets.get("bureau-scores").node,
+        }
     with mlaudit.open(tmp_path / "demo" / "tampered-copy", create=False) as copy:
         assert not copy.ledger.verify().ok
 

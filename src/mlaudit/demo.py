@@ -39,6 +39,15 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("created by `mlaudit demo`; safe to delete\n")
 
 
+def _join(bureau_db: Path, ref_path: Path) -> Any:
+    """The pipeline's work: applications joined with bureau scores (what a feature job does)."""
+    from mlaudit.data import read
+
+    left = read(ref_path)
+    right = read(f"sqlite:///{bureau_db}", query="SELECT customer_id, bureau_score FROM bureau_scores")
+    return left.join(right, "customer_id")
+
+
 def _write_reports(out: Path, ref_profile: Any, detector: Any, report: Any, current: Any) -> list[Path]:
     """The HTML reports, when the report extra (Plotly) is installed."""
     try:
@@ -64,7 +73,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Build the demo in ``out`` and return a summary (what the CLI prints with --json)."""
     from mlaudit.checks import load_rules, run_rules
-    from mlaudit.demo_data import DEMO_RULES, PLANTED_DRIFT, credit_tables
+    from mlaudit.demo_data import DEMO_RULES, PLANTED_DRIFT, bureau_rows, credit_tables
     from mlaudit.stats.drift import DriftDetector
     from mlaudit.stats.profile import profile
 
@@ -89,11 +98,36 @@ def run_demo(
     rules_path.write_text(DEMO_RULES)
     ref_art = ws.artifacts.put_file(ref_path)
     cur_art = ws.artifacts.put_file(cur_path)
-    say(
-        f"2. data stored by content: reference {ref_art.digest[:19]}…, current {cur_art.digest[:19]}…"
-    )
+    say(f"2. data stored by content: reference {ref_art.digest[:19]}…, current {cur_art.digest[:19]}…")
 
-    # 3. profile the reference (mergeable sketches; kept as evidence)
+    # 3. dataset versions: a file and a SQL table, a pipeline run, and next month's schema change
+    bureau_db = data_dir / "bureau.db"
+    with sqlite3.connect(bureau_db) as db:
+        db.execute("CREATE TABLE bureau_scores (customer_id INTEGER, bureau_score INTEGER, email TEXT, phone TEXT)")
+        db.executemany("INSERT INTO bureau_scores VALUES (?, ?, ?, ?)", bureau_rows(reference))
+    apps = ws.datasets.log("credit-applications", source=ref_path).version
+    bureau = ws.datasets.log("bureau-scores", source=f"sqlite:///{bureau_db}", table="bureau_scores").version
+    with ws.run("feature-pipeline", parameters={"join": "customer_id"}) as run:
+        run.consumes(apps).consumes(bureau)
+        features = _join(bureau_db, ref_path)
+        feat = ws.datasets.log("training-features", features).version
+        run.produces(feat, columns={"bureau_score": [f"{bureau.node}#bureau_score"]})
+    pii = ", ".join(f"{f['column']} ({f['pii_type']})" for f in bureau.pii) or "none"
+    say(
+        f"3. datasets logged: {apps.ref} (file), {bureau.ref} (SQL table; PII found: {pii}); "
+        f"feature-pipeline run produced {feat.ref}"
+    )
+    month2 = ws.datasets.log("credit-applications", source=cur_path)
+    change = month2.schema_change or {}
+    say(
+        f"   next month's file logged as {month2.version.ref}; schema change: "
+        f"added {', '.join(change.get('added', [])) or 'nothing'}"
+    )
+    say("   lineage of the training features:")
+    for line in ws.lineage.upstream(feat.node).to_text().splitlines():
+        say(f"     {line}")
+
+    # 4. profile the reference (mergeable sketches; kept as evidence)
     ref_profile = profile(reference)
     ws.audits.record(
         "profile",
@@ -102,9 +136,9 @@ def run_demo(
         status="pass",
         inputs={"data": ref_art.digest},
     )
-    say(f"3. reference profiled: {ref_profile.rows:,} rows × {len(ref_profile.columns)} columns")
+    say(f"4. reference profiled: {ref_profile.rows:,} rows × {len(ref_profile.columns)} columns")
 
-    # 4. data quality of the current month
+    # 5. data quality of the current month
     check = run_rules(current, load_rules(rules_path, schema=current.schema))
     check_doc = check.to_dict()
     ws.audits.record(
@@ -116,11 +150,11 @@ def run_demo(
     )
     failed = [r for r in check.results if r.status in ("fail", "error")]
     say(
-        f"4. quality rules: {len(check.results) - len(failed)} of {len(check.results)} pass; "
+        f"5. quality rules: {len(check.results) - len(failed)} of {len(check.results)} pass; "
         + ", ".join(f"{r.check} ({r.details.get('offending', '?')} rows)" for r in failed)
     )
 
-    # 5. drift of the current month against the reference
+    # 6. drift of the current month against the reference
     features = [c for c in reference.column_names if c != "customer_id"]  # ids always differ
     detector = DriftDetector(columns=features, keep_profile=True).fit(reference)
     report = detector.compare(current)
@@ -132,7 +166,7 @@ def run_demo(
         inputs={"reference": ref_art.digest, "current": cur_art.digest},
     )
     say(
-        f"5. drift: {len(report.drifted_columns)} of {len(report.columns)} columns drifted "
+        f"6. drift: {len(report.drifted_columns)} of {len(report.columns)} columns drifted "
         f"({', '.join(report.drifted_columns) or 'none'}); planted in the data: "
         f"{', '.join(PLANTED_DRIFT)}"
     )
@@ -143,18 +177,18 @@ def run_demo(
     if reports:
         say(f"   reports: {', '.join(str(p.relative_to(out)) for p in reports)} (open in a browser; kept as artifacts)")
 
-    # 6. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
+    # 7. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
     cp_path = out / "checkpoint.json"
     cp = ws.ledger.checkpoint(cp_path)
     result = ws.ledger.verify([cp_path])
     say(
-        f"6. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
+        f"7. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
         f"{cp_path.name}; verify: {'[green]OK[/]' if result.ok else '[red]FAILED[/]'}"
     )
     events = ws.ledger.log()
     ws.close()
 
-    # 7. what tampering looks like: edit one stored result's ledger event in a copy
+    # 8. what tampering looks like: edit one stored result's ledger event in a copy
     tampered = out / "tampered-copy"
     shutil.copytree(out / "workspace", tampered)
     victim = next(e for e in events if e.action == "result.recorded")
@@ -166,7 +200,7 @@ def run_demo(
     with mlaudit.open(tampered, create=False) as copy:
         bad = copy.ledger.verify([cp_path])
     say(
-        f"7. tamper test on a copy (a failed check rewritten as passed): verify says "
+        f"8. tamper test on a copy (a failed check rewritten as passed): verify says "
         f"[red]first bad seq {bad.first_bad_seq}[/] — {bad.reason}"
     )
 
@@ -185,6 +219,9 @@ def run_demo(
         f"mlaudit drift {ref_path} {cur_path}",
         f"mlaudit check {cur_path} --rules {rules_path}",
         f"mlaudit data profile {ref_path}",
+        f"mlaudit data versions credit-applications {ws_arg}",
+        f"mlaudit lineage dataset:training-features {ws_arg}",
+        f"mlaudit lineage dataset:credit-applications@v1 --downstream {ws_arg}",
     ):
         say(f"  {cmd}")
     return {
@@ -196,6 +233,9 @@ def run_demo(
         "checkpoint": str(cp_path),
         "quality_failed": [r.check for r in failed],
         "drifted_columns": list(report.drifted_columns),
+        "datasets": {"applications": apps.ref, "bureau": bureau.ref, "features": feat.ref},
+        "schema_change": month2.schema_change,
+        "bureau_pii": sorted(f["pii_type"] for f in bureau.pii),
         "planted_drift": list(PLANTED_DRIFT),
         "tampered_first_bad_seq": bad.first_bad_seq,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["DEMO_RULES", "PLANTED_DRIFT", "credit_tables"]
+__all__ = ["DEMO_RULES", "PLANTED_DRIFT", "bureau_rows", "credit_tables"]
 
 # income is shifted, and credit_limit and balance are computed from it, so they move too.
 PLANTED_DRIFT = ("income", "credit_limit", "balance", "utilisation", "region")
@@ -63,6 +63,9 @@ def _table(rng: np.random.Generator, n: int, *, start_id: int, shifted: bool) ->
     logit = -3.2 + 2.4 * utilisation + 0.5 * late - 0.000004 * income + 0.01 * (age < 25)
     default = rng.random(n) < 1 / (1 + np.exp(-logit))
     ids = np.arange(start_id, start_id + n)
+    extra = {}
+    if shifted:  # the current month's export gained a column: a schema change between versions
+        extra["channel"] = rng.choice(["web", "branch", "phone"], n, p=[0.6, 0.3, 0.1])
     age_col: list[float | None] = age.tolist()
     if shifted:  # planted data-quality problems in the current month
         for i in rng.choice(n, 6, replace=False):
@@ -83,8 +86,23 @@ def _table(rng: np.random.Generator, n: int, *, start_id: int, shifted: bool) ->
             "region": region,
             "employment": employment,
             "defaulted": pa.array(default),
+            **extra,
         }
     )
+
+
+def bureau_rows(reference: pa.Table, seed: int = 7) -> list[tuple[int, int, str, str]]:
+    """Rows of the demo's credit-bureau SQL table: (customer_id, bureau_score, email, phone).
+
+    Emails and phone numbers are synthetic (example.org / +47 555 …) and there for PII discovery.
+    """
+    rng = np.random.default_rng(seed)
+    ids = reference.column("customer_id").to_pylist()
+    scores = rng.normal(640, 70, len(ids)).clip(300, 850).round().astype(int)
+    return [
+        (int(i), int(s), f"customer{i}@example.org", f"+47 555 {int(i) % 100000:05d}")
+        for i, s in zip(ids, scores, strict=True)
+    ]
 
 
 def credit_tables(seed: int = 2026, rows: int = 20_000) -> tuple[pa.Table, pa.Table]:

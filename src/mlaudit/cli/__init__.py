@@ -15,6 +15,7 @@ from mlaudit.cli import check as _check
 from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
 from mlaudit.cli import ledger as _ledger
+from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import stats as _stats
 from mlaudit.cli import workspace as _workspace
 from mlaudit.cli._common import err
@@ -37,6 +38,7 @@ _stats.register(app)
 _data.register(app)
 _check.register(app)
 _drift.register(app)
+_lineage.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
