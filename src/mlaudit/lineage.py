@@ -83,6 +83,8 @@ class LineageNode:
     def label(self) -> str:
         if self.kind == "run":
             return f"{self.info.get('job', '?')[4:]} {self.id[4:12]} ({self.info.get('status', '?')})"
+        if "ref" in self.info:  # a logged dataset version: its readable name, then its id
+            return f"{self.info['ref']} ({self.id})"
         return self.id
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,7 +166,7 @@ class LineageGraph:
         kids = self._children()
         by_id = {n.id: n for n in self.nodes}
         verb = "produced by" if self.direction == "upstream" else "consumed by"
-        lines = [self.root]
+        lines = [by_id[self.root].label() if self.root in by_id else self.root]
         seen = {self.root}
 
         def walk(parent: str, prefix: str) -> None:
@@ -172,7 +174,10 @@ class LineageGraph:
             for i, child in enumerate(children):
                 last = i == len(children) - 1
                 node = by_id.get(child)
-                text = f"{verb} run {node.label()}" if node and node.kind == "run" else child
+                if node is None:
+                    text = child
+                else:
+                    text = f"{verb} run {node.label()}" if node.kind == "run" else node.label()
                 again = child in seen
                 lines.append(f"{prefix}{'└─ ' if last else '├─ '}{text}{' (see above)' if again else ''}")
                 if not again:
@@ -736,9 +741,30 @@ def _exists(conn: Connection, column: str, values: list[str], direction: str, bo
     )
 
 
+def _version_refs(conn: Connection, nodes: list[str]) -> dict[str, str]:
+    """``{"dataset:NAME@ID": "NAME@vN"}`` for the nodes that are logged dataset versions."""
+    ids = {n.rsplit("@", 1)[1]: n for n in nodes}
+    refs: dict[str, str] = {}
+    keys = list(ids)
+    for start in range(0, len(keys), 500):
+        query = sa.select(dataset_versions.c.id, dataset_versions.c.dataset, dataset_versions.c.number).where(
+            dataset_versions.c.id.in_(keys[start : start + 500])
+        )
+        for vid, name, number in conn.execute(query):
+            node = ids[vid]
+            if node == f"dataset:{name}@{vid}":
+                refs[node] = f"{name}@v{number}"
+    return refs
+
+
 def _nodes(conn: Connection, walk: _Walk) -> tuple[LineageNode, ...]:
     """Nodes of a finished walk; runs get their stored details."""
-    out = [LineageNode(n, node_kind(n), d) for n, d in walk.nodes.items() if not n.startswith("run:")]
+    refs = _version_refs(conn, [n for n in walk.nodes if n.startswith("dataset:") and "@" in n])
+    out = [
+        LineageNode(n, node_kind(n), d, {"ref": refs[n]} if n in refs else {})
+        for n, d in walk.nodes.items()
+        if not n.startswith("run:")
+    ]
     sql = "SELECT id, job, namespace, started, ended, status, actor, facets FROM lineage_runs WHERE {cond}"
     for rid, job, ns, started, ended, status, actor, facets in _rows(
         conn, sql, "id", list(walk.runs), [], []
