@@ -48,8 +48,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/ledger.py
+	$(PY) bench/lineage.py
 	bash bench/setup_peers.sh
-	$(PY) bench/drift.py
+	$(PY) bench/drift.py --tools mlaudit,scipy,evidently,nannyml,nannyml-1chunk,whylogs --mlaudit-10m --repeat 3
 
 clean:
 	rm -rf $(VENV) $(NODE) mlaudit-demo .pytest_cache

@@ -259,10 +259,12 @@ def render(
         if r.compare_all and r.tool == "mlaudit":
             notes.append(
                 f"compare alone {statistics.median(r.compare_all):.2f} s "
-                f"(fit {res.get('fit_seconds', 0):.2f} s)"
+                f"(first run: fit {res.get('fit_seconds', 0):.2f} s)"
             )
         if r.tool == "whylogs" and "profile_seconds" in res:
-            notes.append(f"profiling {res['profile_seconds']:.1f} s, drift {res['compare_seconds']:.2f} s")
+            notes.append(
+                f"first run: profiling {res['profile_seconds']:.1f} s, drift {res['compare_seconds']:.2f} s"
+            )
         if len(r.seconds_all) > 1:
             notes.append(f"{len(r.seconds_all)} runs: {min(r.seconds_all):.2f}–{max(r.seconds_all):.2f} s")
         if fp:

@@ -1,0 +1,208 @@
+"""The one small protocol every model adapter follows, and what adapters share.
+
+A :class:`Model` takes anything :func:`mlaudit.frames.to_table` accepts, picks the columns named
+by ``feature_names`` (extra columns are ignored; missing ones are an :class:`InputError` that
+names them) and answers ``predict`` / ``predict_proba``. ``predict_proba`` returns ``None``
+when the model has no probabilities (``supports_proba`` says so up front), never raises
+``AttributeError``.
+
+>>> from mlaudit.models import load
+>>> model = load(lambda x: x[:, 0] > 0, input="numpy")
+>>> model.predict({"a": [1.0, -1.0]}).tolist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+
+from mlaudit.errors import InputError
+from mlaudit.frames import TableLike, to_table
+
+__all__ = ["BaseModel", "Model", "Task", "sha256_hex", "table_to_matrix"]
+
+Task = Literal["binary", "multiclass", "regression"]
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What mlaudit needs from a model, whatever its framework."""
+
+    @property
+    def framework(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def classes(self) -> tuple[Any, ...] | None: ...
+
+    @property
+    def task(self) -> Task | None: ...
+
+    @property
+    def supports_proba(self) -> bool: ...
+
+    def predict(self, data: TableLike) -> np.ndarray: ...
+
+    def predict_proba(self, data: TableLike) -> np.ndarray | None: ...
+
+
+def sha256_hex(data: bytes) -> str:
+    """``"sha256:<hex>"`` of ``data``, the form every fingerprint in mlaudit takes.
+
+    >>> sha256_hex(b"")[:15]
+    'sha256:e3b0c442'
+    """
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def table_to_matrix(table: pa.Table) -> np.ndarray:
+    """A 2-D NumPy array of ``table``'s columns: numeric stays numeric, strings make it ``object``.
+
+    Nulls become NaN in numeric columns and ``None`` in string columns.
+
+    >>> table_to_matrix(pa.table({"a": [1, 2], "b": [0.5, None]})).tolist()
+    [[1.0, 0.5], [2.0, nan]]
+    """
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        columns.append(column.to_numpy(zero_copy_only=False))
+    if not columns:
+        return np.empty((table.num_rows, 0))
+    if any(c.dtype.kind in "OUS" for c in columns):
+        return np.column_stack([c.astype(object) for c in columns])
+    return np.column_stack(columns)
+
+
+class BaseModel:
+    """Shared behaviour of the adapters: feature selection, task inference, the ``Model`` fields.
+
+    Subclasses set ``framework`` and implement ``_predict(table)`` (and ``_predict_proba(table)``
+    when ``supports_proba`` is true); the public methods check the input first.
+    """
+
+    framework: str = "unknown"
+
+    def __init__(
+        self,
+        *,
+        fingerprint: str,
+        feature_names: tuple[str, ...] | None = None,
+        n_features: int | None = None,
+        classes: tuple[Any, ...] | None = None,
+        task: Task | None = None,
+    ) -> None:
+        self._fingerprint = fingerprint
+        self._feature_names = tuple(str(n) for n in feature_names) if feature_names is not None else None
+        self._n_features = len(self._feature_names) if self._feature_names is not None else n_features
+        self._classes = classes
+        self._task = task
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        return self._feature_names
+
+    @property
+    def n_features(self) -> int | None:
+        """How many input columns the model takes, where it is known."""
+        return self._n_features
+
+    @property
+    def classes(self) -> tuple[Any, ...] | None:
+        return self._classes
+
+    @property
+    def task(self) -> Task | None:
+        if self._task is not None:
+            return self._task
+        if self._classes is not None:
+            return "binary" if len(self._classes) == 2 else "multiclass"
+        return None
+
+    @property
+    def supports_proba(self) -> bool:
+        return False
+
+    def predict(self, data: TableLike) -> np.ndarray:
+        """Predictions for each row of ``data``: labels for classifiers, values for regressors."""
+        table = self.select_features(data)
+        return self._check_length(np.asarray(self._predict(table)), table.num_rows, "predictions")
+
+    def predict_proba(self, data: TableLike) -> np.ndarray | None:
+        """Class probabilities, shape ``(rows, len(classes))``; ``None`` if the model has none."""
+        if not self.supports_proba:
+            return None
+        table = self.select_features(data)
+        proba = self._predict_proba(table)
+        if proba is None:
+            return None
+        proba = np.asarray(proba, dtype=float)
+        if proba.ndim == 1:  # some frameworks give P(positive) only for binary models
+            proba = np.column_stack([1.0 - proba, proba])
+        return self._check_length(proba, table.num_rows, "probability rows")
+
+    def select_features(self, data: TableLike) -> pa.Table:
+        """``data`` as a table holding exactly the model's features, in the model's order.
+
+        A plain 2-D NumPy array is taken positionally and must be as wide as the model's input.
+        """
+        names = self._feature_names
+        if isinstance(data, np.ndarray) and data.dtype.names is None:
+            array = data.reshape(-1, 1) if data.ndim == 1 else data
+            if array.ndim != 2:
+                raise InputError(f"a NumPy array must be 1-D or 2-D, not {array.ndim}-D")
+            self._check_width(array.shape[1])
+            if names is not None:
+                return pa.table({name: array[:, i] for i, name in enumerate(names)})
+            return to_table(array)
+        table = to_table(data)
+        if names is None:
+            self._check_width(table.num_columns)
+            return table
+        missing = [n for n in names if n not in table.column_names]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise InputError(
+                f"the data lacks {len(missing)} of the model's {len(names)} features: {shown}",
+                column=missing[0],
+                hint="add or rename these columns; columns the model does not use are ignored",
+            )
+        return table.select(list(names))
+
+    def _check_width(self, width: int) -> None:
+        if self._n_features is not None and width != self._n_features:
+            raise InputError(
+                f"the data has {width} columns but the model takes {self._n_features} features",
+                hint="pass exactly the model's input columns, in training order",
+            )
+
+    def _check_length(self, out: np.ndarray, rows: int, what: str) -> np.ndarray:
+        if out.ndim == 2 and out.shape[1] == 1 and what == "predictions":
+            out = out[:, 0]
+        if out.ndim == 0 or out.shape[0] != rows:
+            got = "a scalar" if out.ndim == 0 else str(out.shape[0])
+            raise InputError(f"the {self.framework} model returned {got} {what} for {rows} rows")
+        return out
+
+    def _predict(self, table: pa.Table) -> Any:
+        raise NotImplementedError
+
+    def _predict_proba(self, table: pa.Table) -> Any:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.framework} {self._fingerprint[:19]}>"
