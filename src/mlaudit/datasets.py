@@ -159,7 +159,9 @@ class Datasets:
 
         with self._store.write(self._actor) as tx:
             conn = tx.conn
-            known = conn.execute(sa.select(datasets.c.name).where(datasets.c.name == name)).scalar_one_or_none()
+            known = conn.execute(
+                sa.select(datasets.c.name).where(datasets.c.name == name)
+            ).scalar_one_or_none()
             if known is None:
                 conn.execute(sa.insert(datasets).values(name=name, created=utc_now(), actor=self._actor))
                 tx.record("dataset.created", f"dataset:{name}", {"dataset": name})
@@ -177,9 +179,13 @@ class Datasets:
                 .limit(1)
             ).one_or_none()
             change = _schema_change(orjson.loads(latest.schema), schema) if latest is not None else None
-            record_artifact(tx, profile_digest, len(profile_bytes), "application/x-mlaudit-profile", f"{name} profile")
+            record_artifact(
+                tx, profile_digest, len(profile_bytes), "application/x-mlaudit-profile", f"{name} profile"
+            )
             if data_digest is not None and snapshot is not None:
-                record_artifact(tx, data_digest, len(snapshot), "application/vnd.apache.parquet", f"{name}.parquet")
+                record_artifact(
+                    tx, data_digest, len(snapshot), "application/vnd.apache.parquet", f"{name}.parquet"
+                )
             number = (latest.number if latest is not None else 0) + 1
             vid = uuid.uuid4().hex
             row = {
@@ -240,7 +246,9 @@ class Datasets:
     def versions(self, name: str) -> list[DatasetVersion]:
         with self._store.read() as conn:
             rows = conn.execute(
-                sa.select(dataset_versions).where(dataset_versions.c.dataset == name).order_by(dataset_versions.c.number)
+                sa.select(dataset_versions)
+                .where(dataset_versions.c.dataset == name)
+                .order_by(dataset_versions.c.number)
             ).all()
         if not rows:
             raise NotFound(f"no dataset {name!r}")
@@ -293,7 +301,11 @@ def _schema_change(old: list[dict[str, str]], new: list[dict[str, str]]) -> dict
     after = {f["name"]: f["type"] for f in new}
     added = [n for n in after if n not in before]
     removed = [n for n in before if n not in after]
-    retyped = [{"column": n, "old": before[n], "new": after[n]} for n in after if n in before and before[n] != after[n]]
+    retyped = [
+        {"column": n, "old": before[n], "new": after[n]}
+        for n in after
+        if n in before and before[n] != after[n]
+    ]
     if not (added or removed or retyped):
         return None
     return {"added": added, "removed": removed, "retyped": retyped}

@@ -59,8 +59,11 @@ def _write_reports(out: Path, ref_profile: Any, detector: Any, report: Any, curr
     folder = out / "reports"
     folder.mkdir()
     drift_page = drift_html(
-        report, detector.profile_, current_profile(detector.profile_, current),
-        reference_name="reference.csv", current_name="current.csv",
+        report,
+        detector.profile_,
+        current_profile(detector.profile_, current),
+        reference_name="reference.csv",
+        current_name="current.csv",
     )
     return [
         write_html(drift_page, folder / "drift.html"),
@@ -103,7 +106,9 @@ def run_demo(
     # 3. dataset versions: a file and a SQL table, a pipeline run, and next month's schema change
     bureau_db = data_dir / "bureau.db"
     with sqlite3.connect(bureau_db) as db:
-        db.execute("CREATE TABLE bureau_scores (customer_id INTEGER, bureau_score INTEGER, email TEXT, phone TEXT)")
+        db.execute(
+            "CREATE TABLE bureau_scores (customer_id INTEGER, bureau_score INTEGER, email TEXT, phone TEXT)"
+        )
         db.executemany("INSERT INTO bureau_scores VALUES (?, ?, ?, ?)", bureau_rows(reference))
     apps = ws.datasets.log("credit-applications", source=ref_path).version
     bureau = ws.datasets.log("bureau-scores", source=f"sqlite:///{bureau_db}", table="bureau_scores").version
@@ -175,7 +180,10 @@ def run_demo(
     for page in reports:
         ws.artifacts.put_file(page, media_type="text/html")
     if reports:
-        say(f"   reports: {', '.join(str(p.relative_to(out)) for p in reports)} (open in a browser; kept as artifacts)")
+        say(
+            f"   reports: {', '.join(str(p.relative_to(out)) for p in reports)} "
+            "(open in a browser; kept as artifacts)"
+        )
 
     # 7. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
     cp_path = out / "checkpoint.json"

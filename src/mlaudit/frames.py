@@ -1,10 +1,10 @@
 """Turn whatever the caller has into a ``pyarrow.Table``, mlaudit's one internal table format.
 
 Accepted: ``pyarrow.Table`` / ``RecordBatch``, pandas and polars DataFrames, NumPy arrays
-(2-D, or structured), a ``dict`` of equal-length sequences, a list of records (dicts), and paths of CSV, Parquet and
-JSON Lines files. Anything else, or a file that cannot be read, is an :class:`InputError`
-that names the file (and the row or column where it can; for CSV files ``row`` is the line
-number, the header being line 1).
+(2-D, or structured), a ``dict`` of equal-length sequences, a list of records (dicts), and
+paths of CSV, Parquet and JSON Lines files. Anything else, or a file that cannot be read, is
+an :class:`InputError` that names the file (and the row or column where it can; for CSV files
+``row`` is the line number, the header being line 1).
 
 >>> to_table({"age": [31, 45], "sex": ["F", "M"]}).num_rows
 2
@@ -26,9 +26,7 @@ from mlaudit.errors import InputError
 __all__ = ["FileFormat", "TableLike", "file_format", "read_file", "to_table"]
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
-TableLike = (
-    Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
-)
+TableLike = Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
 
 _SUFFIXES: dict[str, FileFormat] = {
     ".csv": "csv",
@@ -93,9 +91,7 @@ def _read_csv(p: Path) -> pa.Table:
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row: Any) -> str:
-        bad.append(
-            (row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}")
-        )
+        bad.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
         return "error"
 
     delimiter = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else ","
@@ -201,9 +197,7 @@ def _from_numpy(arr: np.ndarray) -> pa.Table:
 
 
 def _from_mapping(data: Mapping[Any, Any]) -> pa.Table:
-    lengths = {
-        str(k): len(v) for k, v in data.items() if isinstance(v, (Sequence, np.ndarray, pa.Array))
-    }
+    lengths = {str(k): len(v) for k, v in data.items() if isinstance(v, (Sequence, np.ndarray, pa.Array))}
     if len(lengths) != len(data):
         missing = [str(k) for k in data if str(k) not in lengths]
         raise InputError("each value of the dict must be a sequence", column=missing[0])

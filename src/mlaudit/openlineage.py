@@ -39,7 +39,7 @@ from mlaudit.store import Store
 from mlaudit.store.tables import lineage_edges, lineage_runs
 
 if TYPE_CHECKING:
-    from mlaudit.lineage import Columns, LineageEdge, LineageGraph, LineageNode
+    from mlaudit.lineage_graph import Columns, LineageEdge, LineageGraph, LineageNode
 
 __all__ = ["PRODUCER", "RUN_EVENT_SCHEMA", "ParsedRun", "graph_events", "import_events", "parse_events"]
 

@@ -26,9 +26,7 @@ class _Console:
     def _make(self) -> Console:
         stream = sys.stderr if self._stderr else sys.stdout
         width = None if stream.isatty() or os.environ.get("COLUMNS") else 120
-        return Console(
-            stderr=self._stderr, highlight=False, soft_wrap=not self._stderr, width=width
-        )
+        return Console(stderr=self._stderr, highlight=False, soft_wrap=not self._stderr, width=width)
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         self._make().print(*objects, **kwargs)
@@ -66,9 +64,7 @@ def _default(obj: Any) -> Any:
 def print_json(obj: Any) -> None:
     """Write ``obj`` as JSON to stdout (numpy values and objects with ``to_dict`` allowed)."""
     sys.stdout.write(
-        orjson.dumps(
-            obj, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
-        ).decode()
+        orjson.dumps(obj, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
         + "\n"
     )
     sys.stdout.flush()
@@ -82,7 +78,12 @@ def show_progress(json_mode: bool) -> bool:
 
 
 def record_result(
-    workspace: str | None, subject: str, kind: str, document: dict[str, Any], status: str, files: dict[str, Any]
+    workspace: str | None,
+    subject: str,
+    kind: str,
+    document: dict[str, Any],
+    status: str,
+    files: dict[str, Any],
 ) -> str:
     """Store a report in the workspace with the SHA-256 of the files it came from; returns its id."""
     import hashlib

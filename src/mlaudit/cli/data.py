@@ -36,7 +36,12 @@ def log_command(
     """Log a version of dataset NAME from SOURCE: fingerprint, schema, profile, PII; in the ledger."""
     with _open(workspace) as ws:
         result = ws.datasets.log(
-            name, source=source, query=query, table=table, unordered=unordered, keep_data=keep_data,
+            name,
+            source=source,
+            query=query,
+            table=table,
+            unordered=unordered,
+            keep_data=keep_data,
             pii=not no_pii,
         )
     if json:
@@ -52,7 +57,9 @@ def log_command(
         out.print(f"[yellow]schema changed since the previous version:[/] {', '.join(parts)}")
     for f in v.pii:
         examples = ", ".join(f.get("examples", [])[:2])
-        out.print(f"[magenta]PII[/] {f['column']}: {f['pii_type']} (confidence {f['confidence']:.2f}) {examples}")
+        out.print(
+            f"[magenta]PII[/] {f['column']}: {f['pii_type']} (confidence {f['confidence']:.2f}) {examples}"
+        )
 
 
 def versions_command(
@@ -69,8 +76,14 @@ def versions_command(
     table = Table("version", "created (UTC)", "by", "rows", "cols", "fingerprint", "source", "PII")
     for v in versions:
         table.add_row(
-            f"v{v.number}", v.created[:19].replace("T", " "), v.actor, f"{v.rows:,}", str(v.columns),
-            v.fingerprint[:19] + "…", v.source or "(python)", ", ".join(sorted({f["pii_type"] for f in v.pii})),
+            f"v{v.number}",
+            v.created[:19].replace("T", " "),
+            v.actor,
+            f"{v.rows:,}",
+            str(v.columns),
+            v.fingerprint[:19] + "…",
+            v.source or "(python)",
+            ", ".join(sorted({f["pii_type"] for f in v.pii})),
         )
     out.print(table)
 

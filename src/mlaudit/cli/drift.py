@@ -77,15 +77,23 @@ def drift_command(
         from mlaudit.report import current_profile, drift_html, write_html
 
         reference_profile = detector.profile_
+        assert reference_profile is not None  # keep_profile=True above
         page = drift_html(
-            report, reference_profile, current_profile(reference_profile, cur_table),
-            reference_name=reference.name, current_name=current.name,
+            report,
+            reference_profile,
+            current_profile(reference_profile, cur_table),
+            reference_name=reference.name,
+            current_name=current.name,
         )
         write_html(page, html)
     if record:
         record_result(
-            workspace, record, "drift_report", report.to_dict(),
-            "fail" if report.drifted_columns else "pass", {"reference": reference, "current": current},
+            workspace,
+            record,
+            "drift_report",
+            report.to_dict(),
+            "fail" if report.drifted_columns else "pass",
+            {"reference": reference, "current": current},
         )
     if json_mode:
         print_json(report.to_dict())

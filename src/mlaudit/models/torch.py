@@ -119,8 +119,8 @@ class TorchModel(BaseModel):
             raise InputError(f"the torch model gives {raw.shape[1]} outputs for {len(self._classes)} classes")
         if self.output == "probabilities":
             return raw
-        shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        shifted: np.ndarray = np.exp(raw - raw.max(axis=1, keepdims=True))
+        return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
 
     def _predict(self, table: pa.Table) -> Any:
         raw = self._raw(table)

@@ -386,25 +386,38 @@ def _bootstrap(
     n_boot: int,
     seed: int,
 ) -> dict[str, np.ndarray]:
-    """Disparities on ``n_boot`` resamples, rows drawn with replacement within each judged group."""
+    """Disparities on ``n_boot`` resamples, rows drawn with replacement within each judged group.
+
+    Without weights and scores the confusion counts decide every rate, so each group's
+    resampled counts are drawn directly — multinomial, the same distribution as resampling
+    its rows — in ``n_boot × groups`` draws instead of ``n_boot × rows``.
+    """
     rng = np.random.default_rng(seed)
     n_groups = len(counts)
+    judged = np.where(use, counts, 0)
+    if w is None and s is None:
+        conf = confusion(codes, n_groups, y, p, None)
+        pvals = np.where(judged[:, None] > 0, conf / np.maximum(judged, 1)[:, None], 0.25)
+        drawn = rng.multinomial(judged, pvals, size=(n_boot, n_groups)).astype(np.float64)
+        return _disparities({k: f(drawn) for k, f in RATES.items()}, use)
     rows = np.flatnonzero(use[codes])
     order = rows[np.argsort(codes[rows], kind="stable")]
     group_of = codes[order]
-    starts = np.concatenate([[0], np.cumsum(np.where(use, counts, 0))[:-1]])
+    y_o, p_o = y[order], p[order]
+    s_o, w_o = (None if s is None else s[order]), (None if w is None else w[order])
+    starts = np.concatenate([[0], np.cumsum(judged)[:-1]])[group_of]
     size = counts[group_of]
     chunk = max(1, _CHUNK_CELLS // len(order))
     parts: list[dict[str, np.ndarray]] = []
     for first in range(0, n_boot, chunk):
         r = min(chunk, n_boot - first)
-        idx = order[starts[group_of] + (rng.random((r, len(order))) * size).astype(np.int64)].ravel()
+        pos = (starts + (rng.random((r, len(order))) * size).astype(np.int64)).ravel()
         rep = (np.arange(r)[:, None] * n_groups + group_of[None, :]).ravel()
-        ww = None if w is None else w[idx]
-        conf = confusion(rep, r * n_groups, y[idx], p[idx], ww).reshape(r, n_groups, 4)
+        ww = None if w_o is None else w_o[pos]
+        conf = confusion(rep, r * n_groups, y_o[pos], p_o[pos], ww).reshape(r, n_groups, 4)
         rates = {k: f(conf) for k, f in RATES.items()}
-        if s is not None:
-            sums = score_sums(rep, r * n_groups, y[idx], s[idx], ww)
+        if s_o is not None:
+            sums = score_sums(rep, r * n_groups, y_o[pos], s_o[pos], ww)
             rates.update(score_rates(sums.reshape(r, n_groups, *sums.shape[1:])))
         parts.append(_disparities(rates, use))
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
