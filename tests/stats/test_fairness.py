@@ -256,6 +256,18 @@ def test_bootstrap_is_seeded_and_vectorised_in_chunks(monkeypatch: pytest.Monkey
     assert set(assess_fairness(df, n_bootstrap=0, **kw).intervals.values()) == {None}
 
 
+def test_bootstrap_shortcut_agrees_with_resampling_rows() -> None:
+    df = _data(n=3000, seed=6).assign(one=1.0)
+    kw: dict[str, Any] = {"y_true": "y", "y_pred": "p", "sensitive": ["sex", "race"], "n_bootstrap": 400}
+    counts = assess_fairness(df, **kw)  # multinomial draws of each group's confusion counts
+    rows = assess_fairness(df, sample_weight="one", **kw)  # unit weights: rows are resampled
+    assert counts.disparities == rows.disparities
+    for name, interval in counts.intervals.items():
+        other = rows.intervals[name]
+        assert interval is not None and other is not None
+        assert interval == pytest.approx(other, abs=0.02), name
+
+
 def test_score_metrics_by_hand() -> None:
     rng = np.random.default_rng(4)
     y, s = rng.integers(0, 2, 500), rng.random(500)

@@ -134,8 +134,10 @@ def score_sums(
     bins = np.minimum((s * CALIBRATION_BINS).astype(np.int64), CALIBRATION_BINS - 1)
     cell = codes.astype(np.int64) * CALIBRATION_BINS + bins
     size = n_groups * CALIBRATION_BINS
-    ww = np.ones(len(s)) if w is None else w
-    parts = [np.bincount(cell, weights=v, minlength=size) for v in (ww, ww * s, ww * y)]
+    if w is None:
+        parts = [np.bincount(cell, weights=v, minlength=size) for v in (None, s, y)]
+    else:
+        parts = [np.bincount(cell, weights=v, minlength=size) for v in (w, w * s, w * y)]
     return np.stack(parts, axis=-1).reshape(n_groups, CALIBRATION_BINS, 3)
 
 
