@@ -136,6 +136,10 @@ def test_human_output(app: typer.Typer, tmp_path: Path) -> None:
         (["--y-true", "label", "--y-pred", "pred", "--sensitive", "sex"], "--positive"),
         (["--y-true", "y", "--y-pred", "p", "--sensitive", "one"], "only one group"),
         (["--y-true", "y", "--y-pred", "p", "--sensitive", "sex", "--threshold", "x"], "NAME=X"),
+        (
+            ["--y-true", "y", "--y-pred", "p", "--sensitive", "sex", "--threshold", "typo_ratio=1"],
+            "typo_ratio",
+        ),
     ],
 )
 def test_bad_input_exits_2(app: typer.Typer, tmp_path: Path, args: list[str], message: str) -> None:

@@ -313,10 +313,12 @@ def test_positive_label_and_json_shape() -> None:
         ({"y": ["a", "b", "c", "a"]}, {"positive": "a"}, "binary", "y", None),
         ({"y": ["a", "b", "a", "a"], "p": ["a", "c", "a", "b"]}, {"positive": "a"}, "not one of", "p", 1),
         ({"s": [0.1, 1.5, 0.2, 0.3]}, {"y_score": "s"}, "[0, 1]", "s", 1),
+        ({"y": ["a", "b", "a", "a"], "p": ["a", "b", "a", "a"]}, {"positive": "c"}, "not a label", "y", None),
+        ({}, {"thresholds": {"calibration_gap_difference": 0.1}}, "no disparity", None, None),
     ],
 )
 def test_bad_input(
-    change: dict[str, Any], kwargs: dict[str, Any], message: str, column: str, row: int
+    change: dict[str, Any], kwargs: dict[str, Any], message: str, column: str | None, row: int | None
 ) -> None:
     table: dict[str, Any] = {
         "y": [0, 1, 1, 0],

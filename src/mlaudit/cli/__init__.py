@@ -14,6 +14,7 @@ import typer
 from mlaudit.cli import check as _check
 from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
+from mlaudit.cli import fairness as _fairness
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import stats as _stats
@@ -38,6 +39,7 @@ _stats.register(app)
 _data.register(app)
 _check.register(app)
 _drift.register(app)
+_fairness.register(app)
 _lineage.register(app)
 
 

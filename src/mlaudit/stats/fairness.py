@@ -175,9 +175,6 @@ class FairnessReport:
         }
         if name == "demographic_parity_ratio":
             details["four_fifths"] = self.four_fifths.to_dict()
-        if name not in self.disparities:
-            reason = f"unknown disparity {name!r}; known: {', '.join(sorted(self.disparities))}"
-            return Result(f"fairness:{name}", "error", None, threshold, {**details, "reason": reason})
         if self.judged_groups < 2:
             reason = (
                 f"{self.judged_groups} group(s) with at least {self.min_group_size} rows; "
@@ -277,6 +274,12 @@ def assess_fairness(
                 intervals[name] = (float(np.percentile(ok, q[0])), float(np.percentile(ok, q[1])))
 
     merged: dict[str, float | None] = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    unknown = sorted(set(merged) - set(disparities))
+    if unknown:
+        raise InputError(
+            f"no disparity {unknown[0]!r} to judge",
+            hint=f"choose from {', '.join(disparities)}" + ("" if y_score else " (score ones need y_score)"),
+        )
     used = {k: float(v) for k, v in merged.items() if v is not None}
     selected = np.bincount(codes, weights=p.astype(np.float64), minlength=n_groups)
     four = _four_fifths(
@@ -335,11 +338,15 @@ def _binarize(
             return binary(_numpy(yt), yt_name), binary(_numpy(yp), yp_name)
         except InputError as exc:
             raise InputError(exc.message, column=exc.column, row=exc.row, hint=hint) from None
+    if pa.types.is_string(yt.type) and not isinstance(positive, str):
+        positive = str(positive)
     if isinstance(positive, str):
         yt, yp = (c if pa.types.is_string(c.type) else c.cast(pa.string()) for c in (yt, yp))
-    labels = {positive, *pc.unique(yt).to_pylist()}
+    found = pc.unique(yt).to_pylist()
+    labels = {positive, *found}
     if len(labels) > 2:
-        raise InputError(f"labels must be binary, found {sorted(map(str, labels))}", column=yt_name)
+        what = "labels must be binary" if len(found) > 2 else f"positive label {positive!r} is not a label"
+        raise InputError(f"{what}, found {sorted(map(str, found))}", column=yt_name)
     bad = pc.invert(pc.is_in(yp, value_set=pa.array(sorted(labels, key=str), type=yp.type)))
     if len(labels) == 2 and pc.any(bad).as_py():
         row = int(np.flatnonzero(np.asarray(bad.combine_chunks()))[0])
