@@ -119,7 +119,8 @@ def test_labels_scores_intersections_and_thresholds(app: typer.Typer, tmp_path: 
     assert doc["bootstrap"] == {"n": 20, "confidence": 0.95}
 
 
-def test_human_output(app: typer.Typer, tmp_path: Path) -> None:
+def test_human_output(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide table, whatever terminal the suite runs in
     path = _write(tmp_path, "d.csv", True)
     code, stdout = _run(
         app, str(path), "--y-true", "y", "--y-pred", "p", "--sensitive", "sex,age", "--bootstrap", "20"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -35,6 +36,10 @@ def _multiclass(n: int = 700, k: int = 4, seed: int = 2):
     return y, pred, proba, w
 
 
+def _averaged(f, average, y, x, w):
+    return f(y, x, average=average, sample_weight=w)
+
+
 BINARY = {
     "accuracy": lambda y, x, w: skm.accuracy_score(y, x, sample_weight=w),
     "balanced_accuracy": lambda y, x, w: skm.balanced_accuracy_score(y, x, sample_weight=w),
@@ -53,8 +58,12 @@ MULTICLASS = {
     "balanced_accuracy": lambda y, x, w: skm.balanced_accuracy_score(y, x, sample_weight=w),
     "mcc": lambda y, x, w: skm.matthews_corrcoef(y, x, sample_weight=w),
     **{
-        f"{name}_{avg}": (lambda f, avg: lambda y, x, w: f(y, x, average=avg, sample_weight=w))(f, avg)
-        for name, f in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score))
+        f"{name}_{avg}": partial(_averaged, f, avg)
+        for name, f in (
+            ("precision", skm.precision_score),
+            ("recall", skm.recall_score),
+            ("f1", skm.f1_score),
+        )
         for avg in ("macro", "micro", "weighted")
     },
     "roc_auc_ovr": lambda y, s, w: skm.roc_auc_score(y, s, multi_class="ovr", sample_weight=w),
@@ -222,6 +231,8 @@ def test_results_fail_by_direction() -> None:
         ({}, "give y_pred"),
         ({"y_pred": [0, 1, 0], "labels": [0, 2]}, "not a class label"),
         ({"y_score": [0.1, float("nan"), 0.3]}, "missing or infinite"),
+        ({"y_pred": [0.0, float("nan"), 1.0]}, "y_pred has missing"),
+        ({"y_pred": [0, 1, 0], "task": "ranking"}, "task must be"),
     ],
 )
 def test_bad_input_raises_input_error(kwargs: dict, message: str) -> None:

@@ -17,8 +17,10 @@ estimated ROC AUC is the expected Mann–Whitney numerator over the expected num
 Sampling-error band: even a perfect estimate misses the realised metric, because the
 window's labels are random. Given the scores, the labels are independent Bernoulli(p_i)
 draws, so the band is the central ``ci`` interval of the metric over ``n_sim`` simulated label
-vectors (a Poisson-binomial simulation, vectorised; AUC through mid-ranks). It narrows like
-``1/sqrt(n)`` and is exact when calibration holds; ``std`` is the simulated standard error.
+vectors (a Poisson-binomial simulation, vectorised; AUC through mid-ranks). With isotonic
+calibration the calibration's own error is in the band too: each draw takes its probabilities
+from one of 50 isotonic fits on bootstrap resamples of the reference. The band narrows like
+``1/sqrt(n)``; ``std`` is the simulated standard error.
 
 The estimator refuses (``InputError``) when its assumptions fail: one class in the reference,
 scores outside [0, 1] or constant, or scores that do not separate the classes on reference.
@@ -55,6 +57,7 @@ SCHEMA_VERSION = 1
 Calibration = Literal["auto", "isotonic", "none"]
 ESTIMABLE = ("roc_auc", "accuracy", "precision", "recall", "specificity", "balanced_accuracy", "f1")
 _CELLS_PER_CHUNK = 4_000_000
+_CALIBRATION_RESAMPLES = 50
 _F = NDArray[np.float64]
 
 
@@ -171,11 +174,16 @@ class PerformanceEstimator:
         p_value = _hosmer_lemeshow(y, s)
         use = self.calibrate if self.calibrate != "auto" else ("isotonic" if p_value < 0.01 else "none")
         self.calibrator_: IsotonicRegression | None = None
+        self.calibration_curves_: list[tuple[_F, _F]] = []
         if use == "isotonic":
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-            self.calibrator_ = iso.fit(s, y.astype(float))
-            if len(np.unique(iso.predict(s))) < 2:
+            self.calibrator_ = _isotonic(s, y)
+            if len(np.unique(self.calibrator_.predict(s))) < 2:
                 raise InputError("isotonic calibration is flat on the reference: the scores carry no signal")
+            rng = np.random.default_rng([self.seed, len(s)])
+            for _ in range(_CALIBRATION_RESAMPLES):
+                idx = rng.integers(0, len(s), len(s))
+                iso = _isotonic(s[idx], y[idx])
+                self.calibration_curves_.append((iso.X_thresholds_, iso.y_thresholds_))
         self.calibration_: str = use
         self.calibration_p_value_ = p_value
         self.score_range_ = (float(s.min()), float(s.max()))
@@ -205,7 +213,9 @@ class PerformanceEstimator:
         point = _cell_metrics(_expected_cells(p, yhat))
         if "roc_auc" in self.metrics:
             point["roc_auc"] = np.array([_expected_auc(s, p)])
-        sims = self._simulate(s, p, yhat, window)
+        curves = self.calibration_curves_
+        p_sim = np.stack([np.interp(s, x, f) for x, f in curves]) if curves else p[None, :]
+        sims = self._simulate(s, p_sim, yhat, window)
         q = ((1 - self.ci) / 2, (1 + self.ci) / 2)
         out = []
         for name in self.metrics:
@@ -235,7 +245,7 @@ class PerformanceEstimator:
         )
 
     def _simulate(self, s: _F, p: _F, yhat: _F, window: str | None) -> dict[str, _F]:
-        """Each metric over ``n_sim`` label vectors drawn as independent Bernoulli(p)."""
+        """Each metric over ``n_sim`` label vectors; draw ``b`` is independent Bernoulli(p[b % len(p)])."""
         n = len(s)
         rng = np.random.default_rng([self.seed, n, zlib.crc32(str(window).encode())])
         ranks = stats.rankdata(s) if "roc_auc" in self.metrics else None
@@ -244,7 +254,7 @@ class PerformanceEstimator:
         done = 0
         while done < self.n_sim:
             b = min(chunk, self.n_sim - done)
-            Y = (rng.random((b, n)) < p).astype(float)
+            Y = (rng.random((b, n)) < p[np.arange(done, done + b) % len(p)]).astype(float)
             pos = Y.sum(axis=1)
             tp = Y @ yhat
             pred_pos = yhat.sum()
@@ -268,6 +278,11 @@ _REASONS = {
     "balanced_accuracy": "no expected positives or negatives in the window",
     "f1": "no expected or predicted positives in the window",
 }
+
+
+def _isotonic(s: _F, y: NDArray[np.bool_]) -> IsotonicRegression:
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    return iso.fit(s, y.astype(float))
 
 
 def _safe_div(num: _F, den: _F) -> _F:

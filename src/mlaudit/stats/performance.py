@@ -147,24 +147,20 @@ def _binary_cells(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> tuple[_F, _F, _F
     return c[:, 3], c[:, 2], c[:, 1], c[:, 0]  # tp, fn, fp, tn
 
 
-def _precision(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
-    tp, _, fp, _ = _binary_cells(yt, yp, W)
-    return _div(tp, tp + fp)
+def _cell_ratio(num: Callable[[_F, _F, _F, _F], _F], den: Callable[[_F, _F, _F, _F], _F]) -> Batch:
+    """A binary metric ``num / den`` of the weighted cells (tp, fn, fp, tn); nan when den == 0."""
+
+    def batch(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
+        cells = _binary_cells(yt, yp, W)
+        return _div(num(*cells), den(*cells))
+
+    return batch
 
 
-def _recall(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
-    tp, fn, _, _ = _binary_cells(yt, yp, W)
-    return _div(tp, tp + fn)
-
-
-def _specificity(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
-    _, _, fp, tn = _binary_cells(yt, yp, W)
-    return _div(tn, tn + fp)
-
-
-def _f1(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
-    tp, fn, fp, _ = _binary_cells(yt, yp, W)
-    return _div(2 * tp, 2 * tp + fp + fn)
+_precision = _cell_ratio(lambda tp, fn, fp, tn: tp, lambda tp, fn, fp, tn: tp + fp)
+_recall = _cell_ratio(lambda tp, fn, fp, tn: tp, lambda tp, fn, fp, tn: tp + fn)
+_specificity = _cell_ratio(lambda tp, fn, fp, tn: tn, lambda tp, fn, fp, tn: tn + fp)
+_f1 = _cell_ratio(lambda tp, fn, fp, tn: 2 * tp, lambda tp, fn, fp, tn: 2 * tp + fp + fn)
 
 
 def _balanced_accuracy(yt: NDArray[Any], yp: NDArray[Any], W: _F) -> _F:
@@ -500,6 +496,8 @@ def evaluate(
         raise InputError(f"ci must be between 0 and 1, not {ci}")
     w = np.ones(n) if sample_weight is None else _column(sample_weight, "sample_weight", n).astype(float)
     task = task or _infer_task(yt, yp, ys)
+    if task not in ("binary", "multiclass", "regression"):
+        raise InputError(f"task must be 'binary', 'multiclass' or 'regression', not {task!r}")
     details: dict[str, Any] = {}
     classes: tuple[str, ...] = ()
     if task == "regression":
@@ -593,6 +591,8 @@ def _column(x: ArrayLike, name: str, n: int | None = None) -> NDArray[Any]:
         raise InputError(f"{name} must be one-dimensional, got shape {a.shape}")
     if n is not None and len(a) != n:
         raise InputError(f"{name} has {len(a)} rows but y_true has {n}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise InputError(f"{name} has missing or infinite values", hint="drop those rows first")
     return a
 
 
