@@ -21,6 +21,7 @@ from mlaudit.config import current_actor
 from mlaudit.datasets import Datasets
 from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
+from mlaudit.registry import ModelRegistry
 from mlaudit.store import Store, resolve
 
 __all__ = ["Workspace", "open_workspace"]
@@ -37,6 +38,7 @@ class Workspace:
         self.audits = Audits(store, actor)
         self.lineage = Lineage(store, actor)
         self.datasets = Datasets(store, actor)
+        self.models = ModelRegistry(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

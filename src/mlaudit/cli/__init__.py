@@ -17,6 +17,7 @@ from mlaudit.cli import drift as _drift
 from mlaudit.cli import fairness as _fairness
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
+from mlaudit.cli import model as _model
 from mlaudit.cli import stats as _stats
 from mlaudit.cli import workspace as _workspace
 from mlaudit.cli._common import err
@@ -41,6 +42,7 @@ _check.register(app)
 _drift.register(app)
 _fairness.register(app)
 _lineage.register(app)
+_model.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

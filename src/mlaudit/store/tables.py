@@ -29,6 +29,8 @@ __all__ = [
     "lineage_edges",
     "lineage_runs",
     "metadata",
+    "model_versions",
+    "models",
     "results",
     "workspace_meta",
 ]
@@ -164,4 +166,37 @@ lineage_edges = Table(
     Column("direction", String(8), nullable=False),  # "consumed" | "produced"
     Column("columns", Text, nullable=True),  # JSON column-level mapping, if given
     Column("created", String(32), nullable=False),
+)
+
+# Registered models and their versions (issue 5).
+models = Table(
+    "models",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("owner", Text, nullable=True),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("framework", String(32), nullable=False),
+    Column("fingerprint", String(71), nullable=False),
+    Column("artifact", String(71), nullable=True),  # digest of the stored artifact bytes
+    Column("uri", Text, nullable=True),  # where the model lives when not stored (HTTP endpoint)
+    Column("task", String(16), nullable=True),
+    Column("classes", Text, nullable=False),  # JSON
+    Column("features", Text, nullable=False),  # JSON
+    Column("target", Text, nullable=True),
+    Column("sensitive", Text, nullable=False),  # JSON
+    Column("trained_on", Text, nullable=False),  # JSON list of lineage nodes
+    Column("owner", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
 )
