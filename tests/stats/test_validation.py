@@ -284,3 +284,8 @@ def test_every_check_gives_a_result_with_kind_and_version() -> None:
         assert d["schema_version"] == 1 and isinstance(d["kind"], str)
         res = obj.result()  # type: ignore[attr-defined]
         assert isinstance(res, Result) and res.check.startswith("validation:")
+
+
+def test_leakage_rejects_a_multiclass_label_target() -> None:
+    with pytest.raises(InputError, match="multiclass"):
+        leakage({"x": [1, 2, 3]}, ["a", "b", "c"])

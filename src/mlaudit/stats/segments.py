@@ -17,7 +17,9 @@ precision     ``y_pred == positive``            ``y_true != positive``
 Encoding: numeric columns are used as numbers (nulls imputed with the median plus a
 ``<col> is null`` indicator column when there are nulls); every other column is one-hot
 encoded over its ``max_categories`` most frequent values (nulls are their own value), so
-conditions read ``region = N`` / ``region != N``.
+conditions read ``region = N`` / ``region != N``. The tree puts null numbers at the median,
+so a segment's ``size`` and metrics (from the tree) can include null rows that its readable
+conditions, and :meth:`Segment.mask`, leave out.
 
 The test is *honest*: the tree is grown on a random half of the rows and each leaf's error
 rate inside vs outside is compared on the other half with a one-sided Fisher exact test,

@@ -637,6 +637,11 @@ def leakage(
         if len(distinct) != 2:
             raise InputError("a binary target needs exactly two distinct values")
         target = (yv == distinct[1]).astype(float)
+    elif yv.dtype.kind not in "biuf":
+        raise InputError(
+            f"y has {len(distinct)} non-numeric values: not binary and not a regression target",
+            hint="for a multiclass target, pass one class against the rest as 0/1",
+        )
     else:
         target = yv.astype(float)
     held = np.random.default_rng(seed).random(len(target)) < 0.5
