@@ -15,6 +15,7 @@ when the model has no probabilities (``supports_proba`` says so up front), never
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -84,7 +85,7 @@ def table_to_matrix(table: pa.Table) -> np.ndarray:
     return np.column_stack(columns)
 
 
-class BaseModel:
+class BaseModel(ABC):
     """Shared behaviour of the adapters: feature selection, task inference, the ``Model`` fields.
 
     Subclasses set ``framework`` and implement ``_predict(table)`` (and ``_predict_proba(table)``
@@ -198,8 +199,9 @@ class BaseModel:
             raise InputError(f"the {self.framework} model returned {got} {what} for {rows} rows")
         return out
 
+    @abstractmethod
     def _predict(self, table: pa.Table) -> Any:
-        raise NotImplementedError
+        """Raw predictions for ``table`` (already checked and column-selected); each adapter's own."""
 
     def _predict_proba(self, table: pa.Table) -> Any:
         return None
