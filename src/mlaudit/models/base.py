@@ -85,6 +85,16 @@ def table_to_matrix(table: pa.Table) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def optional_import(module: str, *, extra: str, what: str) -> Any:
+    """Import an optional framework, or say which extra installs it (InputError, exit 2)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise InputError(f"{what} need {module}", hint=f"pip install 'mlaudit[{extra}]'") from exc
+
+
 class BaseModel(ABC):
     """Shared behaviour of the adapters: feature selection, task inference, the ``Model`` fields.
 

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlaudit.errors import InputError
-from mlaudit.models.base import BaseModel, Task, sha256_hex, table_to_matrix
+from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix
 
 __all__ = ["OnnxModel"]
 
@@ -36,11 +36,7 @@ _DTYPES = {
 
 
 def _onnxruntime() -> Any:
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise InputError("ONNX models need onnxruntime", hint="pip install 'mlaudit[onnx]'") from exc
-    return onnxruntime
+    return optional_import("onnxruntime", extra="onnx", what="ONNX models")
 
 
 class OnnxModel(BaseModel):

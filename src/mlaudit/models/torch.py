@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlaudit.errors import InputError
-from mlaudit.models.base import BaseModel, Task, sha256_hex, table_to_matrix
+from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix
 from mlaudit.models.loader import is_torch_module
 
 __all__ = ["TorchModel"]
@@ -37,11 +37,7 @@ Output = Literal["logits", "probabilities"]
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise InputError("PyTorch models need torch", hint="pip install 'mlaudit[torch]'") from exc
-    return torch
+    return optional_import("torch", extra="torch", what="PyTorch models")
 
 
 class TorchModel(BaseModel):
