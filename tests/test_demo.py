@@ -20,10 +20,17 @@ def test_demo_story(tmp_path: Path) -> None:
     assert summary["tampered_first_bad_seq"] is not None
     assert summary["schema_change"] == {"added": ["channel"], "removed": [], "retyped": []}
     assert summary["bureau_pii"] == ["email", "phone"]
+    # the model story: the planted label bias is caught, and so is the data the model never saw
+    assert summary["model"] == "credit-risk@v1" and summary["audit"] == "fail"
+    assert "fairness:demographic_parity_ratio" in summary["audit_failed"]
+    assert "not_null(age)" in summary["audit_failed"]
+    assert summary["estimated_roc_auc"] is not None and 0.6 < summary["estimated_roc_auc"] < 0.8
     with mlaudit.open(summary["workspace"], create=False) as ws:
         assert ws.ledger.verify([summary["checkpoint"]]).ok
         kinds = sorted(r.kind for r in ws.audits.list())
-        assert kinds == ["check_report", "drift_report", "profile"]
+        assert kinds == ["audit_report", "audit_report", "check_report", "drift_report", "profile"]
+        audit = ws.audits.get(summary["audit_result"])
+        assert audit.subject == ws.models.get(summary["model"]).node
         features = ws.datasets.get("training-features")
         upstream = {n.id for n in ws.lineage.upstream(features.node).nodes if n.kind == "dataset"}
         assert upstream == {

@@ -58,10 +58,13 @@ class Audits:
         *,
         status: str,
         inputs: Mapping[str, str] | None = None,
+        summary: Mapping[str, Any] | None = None,
     ) -> StoredResult:
         """Store ``document`` and record a ``result.recorded`` event in the same transaction.
 
-        ``inputs`` names what the result was computed from (e.g. ``{"current": "sha256:…"}``).
+        ``inputs`` names what the result was computed from (e.g. ``{"current": "sha256:…"}``);
+        ``summary`` is a small JSON mapping copied into the event (e.g. which checks failed), so
+        the ledger alone says what the result concluded.
         """
         text = orjson.dumps(
             document, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
@@ -78,6 +81,7 @@ class Audits:
                     "status": status,
                     "document": _digest(text),
                     "inputs": dict(inputs or {}),
+                    **({"summary": dict(summary)} if summary else {}),
                 },
             )
             tx.conn.execute(

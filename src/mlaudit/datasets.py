@@ -258,6 +258,18 @@ class Datasets:
         with self._store.read() as conn:
             return list(conn.execute(sa.select(datasets.c.name).order_by(datasets.c.name)).scalars())
 
+    def data(self, version: DatasetVersion) -> Any:
+        """The rows of ``version`` as a ``pyarrow.Table``, when it was logged with ``keep_data=True``."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if version.data is None:
+            raise NotFound(
+                f"dataset version {version.ref} kept no data",
+                hint="log it with keep_data=True (`mlaudit data log --keep-data`) or pass the file",
+            )
+        return pq.read_table(pa.BufferReader(self._store.artifacts.get(version.data)))
+
     def profile(self, version: DatasetVersion) -> Any:
         """The stored profile of ``version`` (a :class:`mlaudit.stats.profile.Profile`)."""
         from mlaudit.stats.profile import Profile

@@ -57,7 +57,7 @@ def _write_reports(out: Path, ref_profile: Any, detector: Any, report: Any, curr
     from mlaudit.report import current_profile, drift_html, profile_html, write_html
 
     folder = out / "reports"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     drift_page = drift_html(
         report,
         detector.profile_,
@@ -185,18 +185,25 @@ def run_demo(
             "(open in a browser; kept as artifacts)"
         )
 
-    # 7. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
+    # 7-9. the model: train on the reference, register, audit before and after labels arrive
+    from mlaudit.demo_model import model_story
+
+    (out / "reports").mkdir(exist_ok=True)
+    story = model_story(ws, out, reference, current, say)
+    reports += [Path(p) for p in story.pop("pages")]
+
+    # 10. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
     cp_path = out / "checkpoint.json"
     cp = ws.ledger.checkpoint(cp_path)
     result = ws.ledger.verify([cp_path])
     say(
-        f"7. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
+        f"10. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
         f"{cp_path.name}; verify: {'[green]OK[/]' if result.ok else '[red]FAILED[/]'}"
     )
     events = ws.ledger.log()
     ws.close()
 
-    # 8. what tampering looks like: edit one stored result's ledger event in a copy
+    # 11. what tampering looks like: edit one stored result's ledger event in a copy
     tampered = out / "tampered-copy"
     shutil.copytree(out / "workspace", tampered)
     victim = next(e for e in events if e.action == "result.recorded")
@@ -208,7 +215,7 @@ def run_demo(
     with mlaudit.open(tampered, create=False) as copy:
         bad = copy.ledger.verify([cp_path])
     say(
-        f"8. tamper test on a copy (a failed check rewritten as passed): verify says "
+        f"11. tamper test on a copy (a failed check rewritten as passed): verify says "
         f"[red]first bad seq {bad.first_bad_seq}[/] — {bad.reason}"
     )
 
@@ -224,6 +231,10 @@ def run_demo(
         f"mlaudit ledger log {ws_arg}",
         f"mlaudit ledger prove {victim.seq} {ws_arg}",
         f"mlaudit ledger verify -w {tampered}",
+        f"mlaudit audit credit-risk --reference credit-holdout@v1 "
+        f"--current {out / 'model' / 'current-month.parquet'} --suite full {ws_arg}",
+        f"mlaudit model list {ws_arg}",
+        f"mlaudit lineage model:credit-risk {ws_arg}",
         f"mlaudit drift {ref_path} {cur_path}",
         f"mlaudit check {cur_path} --rules {rules_path}",
         f"mlaudit data profile {ref_path}",
@@ -246,4 +257,5 @@ def run_demo(
         "bureau_pii": sorted(f["pii_type"] for f in bureau.pii),
         "planted_drift": list(PLANTED_DRIFT),
         "tampered_first_bad_seq": bad.first_bad_seq,
+        **story,
     }

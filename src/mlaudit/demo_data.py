@@ -4,6 +4,11 @@
 trained on; the current month has known problems planted in it, so the demo has something
 to find — income shifted up, utilisation more spread out, more applicants from one region,
 a few missing and impossible ages, and some duplicated customer ids.
+
+Both periods also carry ``sex``, a protected attribute, and a planted *label bias*: in the
+recorded outcomes, women who repaid were marked as defaulted slightly more often than men
+(:data:`LABEL_BIAS`), as biased historical decisions would. A model trained on these labels
+with ``sex`` as a feature learns the bias; the demo's audit is there to catch it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["DEMO_RULES", "PLANTED_DRIFT", "bureau_rows", "credit_tables"]
+__all__ = ["DEMO_RULES", "LABEL_BIAS", "PLANTED_DRIFT", "bureau_rows", "credit_tables"]
+
+LABEL_BIAS = 0.15  # share of women's repaid loans recorded as defaulted
 
 # income is shifted, and credit_limit and balance are computed from it, so they move too.
 PLANTED_DRIFT = ("income", "credit_limit", "balance", "utilisation", "region")
@@ -110,4 +117,17 @@ def credit_tables(seed: int = 2026, rows: int = 20_000) -> tuple[pa.Table, pa.Ta
     rng = np.random.default_rng(seed)
     reference = _table(rng, rows, start_id=100_000, shifted=False)
     current = _table(rng, rows, start_id=200_000, shifted=True)
-    return reference, current
+    protected = np.random.default_rng([seed, 1])  # its own stream: the columns above stay as they were
+    return _with_bias(reference, protected), _with_bias(current, protected)
+
+
+def _with_bias(table: pa.Table, rng: np.random.Generator) -> pa.Table:
+    """Add ``sex`` and flip :data:`LABEL_BIAS` of women's repaid loans to defaulted."""
+    n = table.num_rows
+    sex = rng.choice(np.array(["female", "male"]), n)
+    defaulted = table.column("defaulted").to_numpy(zero_copy_only=False).copy()
+    flip = (sex == "female") & ~defaulted & (rng.random(n) < LABEL_BIAS)
+    defaulted[flip] = True
+    index = table.column_names.index("defaulted")
+    table = table.set_column(index, "defaulted", pa.array(defaulted))
+    return table.add_column(index, "sex", pa.array(sex))

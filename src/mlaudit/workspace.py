@@ -11,9 +11,10 @@ composition: each concept has its own service module (``ws.ledger`` in ``ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlaudit.artifacts import Artifacts
 from mlaudit.audits import Audits
@@ -23,6 +24,9 @@ from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
 from mlaudit.registry import ModelRegistry
 from mlaudit.store import Store, resolve
+
+if TYPE_CHECKING:
+    from mlaudit.audit import AuditReport
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -43,6 +47,44 @@ class Workspace:
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""
         return self.lineage.run(job, **kwargs)
+
+    def audit(
+        self,
+        model: str,
+        *,
+        reference: Any,
+        current: Any,
+        labels: str | None = None,
+        sensitive: Sequence[str] | None = None,
+        suite: Any = "quick",
+        train: Any = None,
+        record: bool = True,
+        progress: Any = None,
+        seed: int = 0,
+    ) -> AuditReport:
+        """Audit model version ``model`` (``"credit@v2"``) on ``reference`` vs ``current`` data.
+
+        Data is a file/URL/SQL source, a kept dataset version (``"holdout@v1"``) or a table.
+        ``labels`` and ``sensitive`` default to what the version was registered with; ``suite``
+        is ``"quick"``, ``"full"``, a YAML path or a :class:`mlaudit.audit.Suite`; ``train``
+        (default: the version's training dataset when its data was kept) enables overfitting.
+        The report is stored (``record=True``), ledgered and linked in the lineage graph.
+        """
+        from mlaudit.audit.service import audit_model
+
+        return audit_model(
+            self,
+            model,
+            reference=reference,
+            current=current,
+            labels=labels,
+            sensitive=sensitive,
+            suite=suite,
+            train=train,
+            record=record,
+            progress=progress,
+            seed=seed,
+        )
 
     @property
     def id(self) -> str:

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from mlaudit.cli import audit as _audit
 from mlaudit.cli import check as _check
 from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
@@ -43,6 +44,7 @@ _drift.register(app)
 _fairness.register(app)
 _lineage.register(app)
 _model.register(app)
+_audit.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
