@@ -191,7 +191,13 @@ def describe(r: Result) -> str:
                 f"{_n(d.get('current'))}{_ci([lower, upper])}: a drop of {_n(r.value)} "
                 f"(allowed {_n(r.threshold)})"
             )
-        side = "above" if d.get("higher_is_better") is False else "below"
+        lower_is_better = d.get("higher_is_better") is False
+        side = "above" if lower_is_better else "below"
+        if r.status == "warn" and r.value is not None and r.threshold is not None:
+            return (
+                f"{what}{rest} is {_n(r.value)} and meets the limit {_n(r.threshold)}, but its interval"
+                f"{_ci([lower, upper])[len(' (interval'):-1]} reaches {side} it"
+            )
         return f"{what}{rest} is {_n(r.value)}{_ci([lower, upper])}, {side} the limit {_n(r.threshold)}"
     if name == "fairness":
         groups = d.get("extremes") or ""

@@ -88,13 +88,13 @@ class RobustnessCheck(_Check):
     numeric_noise: float = Field(0.01, ge=0)
     categorical_flip: float = Field(0.05, ge=0, le=1)
     n_repeats: int = Field(3, ge=1, le=50)
-    max_rows: int = Field(20_000, ge=100)
+    max_rows: int = Field(5_000, ge=100)  # sampled rows: each repeat re-scores them
 
 
 class PermutationImportanceCheck(_Check):
     n_repeats: int = Field(3, ge=1, le=50)
     metric: str | None = None
-    max_rows: int = Field(20_000, ge=100)
+    max_rows: int = Field(5_000, ge=100)  # sampled rows: each repeat re-scores them
 
 
 class LeakageCheck(_Check):
