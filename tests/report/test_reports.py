@@ -164,5 +164,14 @@ def test_render_profile_accepts_tables_and_profiles() -> None:
 
 def test_exported_names() -> None:
     public = {n for n in dir(report_pkg) if not n.startswith("_")} - {"annotations"}
-    modules = {"drift_report", "format", "html", "parts", "plots", "profile_report"}
+    modules = {
+        "audit_plots",
+        "audit_report",
+        "drift_report",
+        "format",
+        "html",
+        "parts",
+        "plots",
+        "profile_report",
+    }
     assert set(report_pkg.__all__) == public - modules

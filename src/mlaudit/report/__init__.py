@@ -21,15 +21,18 @@ Importing this package needs ``plotly`` only when a page with figures is rendere
 
 from __future__ import annotations
 
+from mlaudit.report.audit_report import audit_html, render_audit
 from mlaudit.report.drift_report import current_profile, drift_html, render_drift
 from mlaudit.report.html import HtmlReport, write_html
 from mlaudit.report.profile_report import profile_html, render_profile
 
 __all__ = [
     "HtmlReport",
+    "audit_html",
     "current_profile",
     "drift_html",
     "profile_html",
+    "render_audit",
     "render_drift",
     "render_profile",
     "write_html",
