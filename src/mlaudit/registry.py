@@ -210,7 +210,7 @@ class ModelRegistry:
         if v.artifact is None:
             return load(v.uri, framework=v.framework, **options)
         data = self._store.artifacts.get(v.artifact)
-        suffix = {"onnx": ".onnx", "torch": ".pt"}.get(v.framework, ".pkl")
+        suffix = {"onnx": ".onnx", "torch": ".pt", "keras": ".keras", "h2o": ".zip"}.get(v.framework, ".pkl")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"model{suffix}"
             path.write_bytes(data)

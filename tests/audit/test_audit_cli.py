@@ -100,11 +100,13 @@ def test_drifted_data_fails_with_exit_1_and_readable_findings(
     setup: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    code = main(
-        _audit(setup, "--reference", str(setup["ref"]), "--current", str(setup["drifted"]), "--suite", "full")
-    )
+    page = setup["ws"].parent / "audit.html"
+    argv = ["--reference", str(setup["ref"]), "--current", str(setup["drifted"]), "--suite", "full"]
+    code = main(_audit(setup, *argv, "--html", str(page)))
     out = capsys.readouterr()
     assert code == 1
+    html = page.read_text()
+    assert "Model audit: credit@v1" in html and "Audit failed" in html
     assert "FAILED" in out.out and "Findings" in out.out and "feature 'x1' drifted" in out.out
     assert "recorded as result" in out.err
     assert "Traceback" not in out.out + out.err

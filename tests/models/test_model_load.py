@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,20 @@ def test_an_existing_model_is_returned_as_is() -> None:
 def test_unknown_and_later_frameworks(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown framework 'caffe'"):
         load(lambda t: t, framework="caffe")
-    with pytest.raises(InputError, match=r"h2o models \(MOJO\) are not supported by this version"):
-        load(lambda t: t, framework="h2o")
-    keras = tmp_path / "m.keras"
-    keras.write_bytes(b"PK\x03\x04")
-    with pytest.raises(InputError, match="keras models") as info:
-        load(keras)
-    assert info.value.path == str(keras)
+    with pytest.raises(InputError, match=r"tensorflow models \(SavedModel\) are not supported"):
+        load(lambda t: t, framework="tensorflow")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(InputError, match="tensorflow models") as info:
+        load(saved)
+    assert info.value.path == str(saved)
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("readme.txt", "not a model")
+    with pytest.raises(InputError, match=r"not an H2O MOJO: the zip has no model\.ini") as info:
+        load(other)
+    assert info.value.path == str(other)
 
 
 def test_unrecognised_file_and_folder(tmp_path: Path) -> None:

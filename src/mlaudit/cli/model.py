@@ -27,9 +27,11 @@ def _split(values: list[str]) -> list[str]:
 @model_app.command("register")
 def register_command(
     name: str = typer.Argument(..., help="Model name, e.g. credit-risk."),
-    artifact: str = typer.Argument(..., help="Model file (.onnx, .pt, .joblib/.pkl) or http(s):// endpoint."),
+    artifact: str = typer.Argument(
+        ..., help="Model file (.onnx, .pt, .keras, H2O MOJO .zip, .joblib/.pkl) or http(s):// endpoint."
+    ),
     framework: str | None = typer.Option(
-        None, "--framework", help="sklearn, lightgbm, xgboost, onnx, torch, http."
+        None, "--framework", help="sklearn, lightgbm, xgboost, onnx, torch, keras, h2o, http."
     ),
     trust_pickle: bool = typer.Option(
         False, "--trust-pickle", help="Allow unpickling this file (only for files you trust)."

@@ -1,4 +1,4 @@
-"""Model adapters: one small protocol over scikit-learn, ONNX, PyTorch, functions and HTTP endpoints.
+"""Model adapters: one protocol over scikit-learn, ONNX, PyTorch, Keras, H2O MOJOs, functions and HTTP.
 
 A :class:`Model` has ``predict(data)``, ``predict_proba(data)`` (``None`` when unsupported,
 see ``supports_proba``), ``classes``, ``feature_names``, ``task``, ``framework`` and a
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from mlaudit.models.base import BaseModel, Model, Task
 from mlaudit.models.callable import CallableModel
+from mlaudit.models.h2o import H2OModel
 from mlaudit.models.http import HttpModel
+from mlaudit.models.keras import KerasModel
 from mlaudit.models.loader import load
 from mlaudit.models.onnx import OnnxModel
 from mlaudit.models.sklearn import SklearnModel
@@ -26,7 +28,9 @@ from mlaudit.models.torch import TorchModel
 __all__ = [
     "BaseModel",
     "CallableModel",
+    "H2OModel",
     "HttpModel",
+    "KerasModel",
     "Model",
     "OnnxModel",
     "SklearnModel",

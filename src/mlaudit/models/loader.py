@@ -6,6 +6,10 @@ What is loaded, when ``framework`` is not given:
 - an ``*.onnx`` file, ``bytes`` or an ``onnx.ModelProto``: :class:`OnnxModel` (no pickle);
 - ``*.pt`` / ``*.pth`` or a torch ``nn.Module``: :class:`TorchModel` (TorchScript needs no pickle;
   a module saved with ``torch.save`` only with ``trust_pickle=True``);
+- ``*.keras`` (Keras 3 zip) or a ``keras.Model``: :class:`KerasModel` (PyTorch backend, safe mode,
+  no pickle);
+- ``*.zip`` / ``*.mojo`` holding an H2O MOJO (``model.ini``): :class:`H2OModel`, scored by H2O's
+  Java runtime without a cluster (a zip without ``model.ini`` is refused);
 - ``*.pkl`` / ``*.pickle`` / ``*.joblib`` / ``*.sav`` (or any file starting like a pickle):
   :class:`SklearnModel`, only with ``trust_pickle=True``;
 - an object with ``predict`` (sklearn, Pipelines, LightGBM, XGBoost): :class:`SklearnModel`;
@@ -34,17 +38,21 @@ def is_torch_module(obj: object) -> bool:
     return any(c.__name__ == "Module" and c.__module__.startswith("torch.") for c in type(obj).__mro__)
 
 
+def is_keras_model(obj: object) -> bool:
+    """True for a ``keras.Model``, without importing keras (with the torch backend it is also a torch
+    ``nn.Module``, so this is asked first)."""
+    return any(c.__name__ == "Model" and c.__module__.startswith("keras.") for c in type(obj).__mro__)
+
+
 __all__ = ["Framework", "load"]
 
-Framework = Literal["sklearn", "lightgbm", "xgboost", "onnx", "torch", "callable", "http"]
-_FRAMEWORKS = ("sklearn", "lightgbm", "xgboost", "onnx", "torch", "callable", "http")
+Framework = Literal["sklearn", "lightgbm", "xgboost", "onnx", "torch", "keras", "h2o", "callable", "http"]
+_FRAMEWORKS = ("sklearn", "lightgbm", "xgboost", "onnx", "torch", "keras", "h2o", "callable", "http")
 _LATER = {
-    "keras": ".keras",
     "tensorflow": "SavedModel",
-    "h2o": "MOJO",
 }
 _TORCH_SUFFIXES = (".pt", ".pth", ".ptl", ".torchscript")
-_LATER_SUFFIXES = {".keras": "keras", ".mojo": "h2o", ".zip": "h2o"}
+_H2O_SUFFIXES = (".zip", ".mojo")
 
 
 def load(
@@ -75,6 +83,12 @@ def load(
         return _onnx(bytes(source), options)
     if isinstance(source, (str, os.PathLike)):
         return _load_file(Path(source), framework, trust_pickle, options)
+    if framework == "keras" or (framework is None and is_keras_model(source)):
+        from mlaudit.models.keras import KerasModel
+
+        return KerasModel(source, **options)
+    if framework == "h2o":
+        raise InputError("H2O models are loaded from MOJO zip files (model.download_mojo()), not objects")
     if framework == "torch" or (framework is None and is_torch_module(source)):
         from mlaudit.models.torch import TorchModel
 
@@ -96,16 +110,24 @@ def _load_file(path: Path, framework: str | None, trust_pickle: bool, options: d
     if not path.exists():
         raise InputError("no such model file", path=str(path))
     if path.is_dir():
+        if (path / "saved_model.pb").exists():
+            raise _not_yet("tensorflow", path)
         raise InputError("is a folder, not a model file", path=str(path), hint=_SUPPORTED)
     suffix = path.suffix.lower()
-    if framework is None and suffix in _LATER_SUFFIXES:
-        raise _not_yet(_LATER_SUFFIXES[suffix], path)
     if framework == "onnx" or (framework is None and suffix == ".onnx"):
         return _onnx(path, options)
     if framework == "torch" or (framework is None and suffix in _TORCH_SUFFIXES):
         from mlaudit.models.torch import TorchModel
 
         return TorchModel(path, trust_pickle=trust_pickle, **options)
+    if framework == "keras" or (framework is None and suffix == ".keras"):
+        from mlaudit.models.keras import KerasModel
+
+        return KerasModel(path, **options)
+    if framework == "h2o" or (framework is None and suffix in _H2O_SUFFIXES):
+        from mlaudit.models.h2o import H2OModel
+
+        return H2OModel(path, **options)
     from mlaudit.models.sklearn import PICKLE_SUFFIXES, SklearnModel, load_pickle
 
     if framework in ("sklearn", "lightgbm", "xgboost") or suffix in PICKLE_SUFFIXES or _looks_pickled(path):
@@ -115,8 +137,8 @@ def _load_file(path: Path, framework: str | None, trust_pickle: bool, options: d
 
 
 _SUPPORTED = (
-    "supported now: .onnx, .pt/.pth (TorchScript), pickle/joblib (with trust_pickle=True), http(s) URLs; "
-    "or pass framework="
+    "supported now: .onnx, .pt/.pth (TorchScript), .keras (Keras 3), .zip/.mojo (H2O MOJO), "
+    "pickle/joblib (with trust_pickle=True), http(s) URLs; or pass framework="
 )
 
 
