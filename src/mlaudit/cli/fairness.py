@@ -61,18 +61,25 @@ def fairness_command(
 ) -> None:
     """Compare selection, error and calibration rates across the groups of the sensitive columns."""
     columns = [c.strip() for item in sensitive for c in item.split(",") if c.strip()]
-    report = assess_fairness(
-        read_file(source),
-        y_true=y_true,
-        y_pred=y_pred,
-        y_score=y_score,
-        sensitive=columns,
-        positive=positive,
-        min_group_size=min_group_size,
-        thresholds=_thresholds(threshold),
-        n_bootstrap=bootstrap,
-        seed=seed,
-    )
+    try:
+        report = assess_fairness(
+            read_file(source),
+            y_true=y_true,
+            y_pred=y_pred,
+            y_score=y_score,
+            sensitive=columns,
+            positive=positive,
+            min_group_size=min_group_size,
+            thresholds=_thresholds(threshold),
+            n_bootstrap=bootstrap,
+            seed=seed,
+        )
+    except InputError as exc:  # name the file in errors about its columns and rows
+        if exc.path is not None:
+            raise
+        raise InputError(
+            exc.message, path=str(source), column=exc.column, row=exc.row, hint=exc.hint
+        ) from exc
     if len(report.groups) < 2:
         raise InputError(
             f"only one group ({report.groups[0].group}) in the sensitive column(s): nothing to compare",

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
 
-from mlaudit.errors import InputError
+from mlaudit.errors import InputError, MLAuditError
 from mlaudit.frames import TableLike, to_table
 
-__all__ = ["BaseModel", "Model", "Task", "sha256_hex", "table_to_matrix"]
+__all__ = ["BaseModel", "Model", "Task", "sha256_hex", "table_to_matrix", "text_value"]
+
+_PROBA_TOLERANCE = 1e-3  # float32 models' rows sum to 1 within ~1e-7; this leaves room
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -83,6 +86,27 @@ def table_to_matrix(table: pa.Table) -> np.ndarray:
     if any(c.dtype.kind in "OUS" for c in columns):
         return np.column_stack([c.astype(object) for c in columns])
     return np.column_stack(columns)
+
+
+def text_value(table: pa.Table) -> tuple[str, int, Any] | None:
+    """The first (column, row, value) of ``table`` holding text that is not a number, or ``None``.
+
+    >>> text_value(pa.table({"a": [1.0, 2.0], "b": ["3", "oops"]}))
+    ('b', 1, 'oops')
+    """
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        for row, value in enumerate(column.to_pylist()):
+            if value is None:
+                continue
+            try:
+                float(value)
+            except ValueError:
+                return name, row, value
+    return None
 
 
 def optional_import(module: str, *, extra: str, what: str) -> Any:
@@ -148,23 +172,85 @@ class BaseModel(ABC):
     def supports_proba(self) -> bool:
         return False
 
+    @property
+    def name(self) -> str:
+        """The model as messages name it, e.g. ``"sklearn model LogisticRegression"``."""
+        return f"{self.framework} model"
+
+    def model_error(self, method: str, exc: BaseException, table: pa.Table) -> InputError:
+        """The InputError for ``exc`` raised by the model in ``method``: names the model, the
+        original error and, for a conversion error, the first column holding text."""
+        found = text_value(table) if isinstance(exc, (ValueError, TypeError)) else None
+        where = ""
+        if found is not None:
+            where = f"; column {found[0]!r} holds text ({found[2]!r}) where the model may want numbers"
+        return InputError(
+            f"the {self.name} could not {method.replace('_', ' ')} this data: "
+            f"{type(exc).__name__}: {exc}{where}",
+            column=found[0] if found else None,
+            row=found[1] if found else None,
+            hint="check that the columns have the types the model was trained on",
+        )
+
+    def _guarded(self, call: Callable[[pa.Table], Any], table: pa.Table, method: str) -> Any:
+        try:
+            return call(table)
+        except MLAuditError:
+            raise
+        except Exception as exc:  # a model can raise anything: say which model, keep the cause
+            raise self.model_error(method, exc, table) from exc
+
     def predict(self, data: TableLike) -> np.ndarray:
         """Predictions for each row of ``data``: labels for classifiers, values for regressors."""
         table = self.select_features(data)
-        return self._check_length(np.asarray(self._predict(table)), table.num_rows, "predictions")
+        out = np.asarray(self._guarded(self._predict, table, "predict"))
+        return self._check_length(out, table.num_rows, "predictions")
 
     def predict_proba(self, data: TableLike) -> np.ndarray | None:
         """Class probabilities, shape ``(rows, len(classes))``; ``None`` if the model has none."""
         if not self.supports_proba:
             return None
         table = self.select_features(data)
-        proba = self._predict_proba(table)
+        proba = self._guarded(self._predict_proba, table, "predict_proba")
         if proba is None:
             return None
-        proba = np.asarray(proba, dtype=float)
+        try:
+            proba = np.asarray(proba, dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"the {self.name} returned probabilities that are not numbers: {exc}") from exc
+        shape = proba.shape
         if proba.ndim == 1:  # some frameworks give P(positive) only for binary models
             proba = np.column_stack([1.0 - proba, proba])
-        return self._check_length(proba, table.num_rows, "probability rows")
+        proba = self._check_length(proba, table.num_rows, "probability rows")
+        k = len(self._classes) if self._classes is not None else None
+        if proba.ndim != 2 or (k is not None and proba.shape[1] != k):
+            raise InputError(
+                f"the {self.name} returned probabilities of shape {shape}, not (rows, {k or 'classes'})",
+                hint="predict_proba must give one column per class, in the order of classes",
+            )
+        self._check_probabilities(proba)
+        return proba
+
+    def _check_probabilities(self, proba: np.ndarray) -> None:
+        """InputError naming the first row outside [0, 1] or not summing to 1."""
+        tol = _PROBA_TOLERANCE
+        outside = ~((proba >= -tol) & (proba <= 1 + tol)).all(axis=1)  # NaN is outside too
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0])
+            raise InputError(
+                f"the {self.name} returned probabilities outside [0, 1]: {proba[row].tolist()}",
+                row=row,
+                hint="is it returning scores or logits instead of probabilities?",
+            )
+        off = np.abs(proba.sum(axis=1) - 1.0) > tol
+        if off.any():
+            row = int(np.flatnonzero(off)[0])
+            raise InputError(
+                f"the {self.name} returned probabilities that sum to {proba[row].sum():.6g}, not 1: "
+                f"{proba[row].tolist()}",
+                row=row,
+                hint="each row of predict_proba must sum to 1",
+            )
 
     def select_features(self, data: TableLike) -> pa.Table:
         """``data`` as a table holding exactly the model's features, in the model's order.

@@ -65,6 +65,11 @@ class CallableModel(BaseModel):
     def supports_proba(self) -> bool:
         return self.proba_function is not None
 
+    @property
+    def name(self) -> str:
+        qualname = getattr(self.function, "__qualname__", type(self.function).__qualname__)
+        return f"callable model {qualname!r}"
+
     def _convert(self, table: pa.Table) -> Any:
         if self.input == "numpy":
             return table_to_matrix(table)

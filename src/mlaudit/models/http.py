@@ -11,7 +11,8 @@ Each request carries at most ``batch_size`` rows; the answers are joined in orde
 that times out, cannot connect or gets a 5xx is retried ``retries`` times with exponential
 backoff (``backoff``, ``2 * backoff``, ...); a 4xx is not retried. Redirects are followed only
 to the same scheme, host and port (POST kept); a redirect elsewhere is refused. Every failure
-is an :class:`InputError` naming the URL and what the server did.
+is an :class:`InputError` naming the URL (without user, password or secret query parameters)
+and what the server did.
 
 >>> model = HttpModel("http://127.0.0.1:8080/predict", batch_size=100, timeout=5.0)  # doctest: +SKIP
 >>> model.predict({"age": [31, 45]})  # doctest: +SKIP
@@ -23,12 +24,13 @@ import http.client
 import time
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import numpy as np
 import orjson
 import pyarrow as pa
 
+from mlaudit.data.sources import describe
 from mlaudit.errors import InputError
 from mlaudit.models.base import BaseModel, Task, sha256_hex
 
@@ -66,13 +68,15 @@ class HttpModel(BaseModel):
         fingerprint: str | None = None,
     ) -> None:
         parts = urlsplit(url)
+        shown = _shown(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"not an http(s) URL: {url!r}", hint="use e.g. http://127.0.0.1:8080/predict")
+            raise InputError(f"not an http(s) URL: {shown!r}", hint="use e.g. http://127.0.0.1:8080/predict")
         if batch_size < 1 or timeout <= 0 or retries < 0 or backoff < 0:
             raise InputError("batch_size must be >= 1, timeout > 0, retries and backoff >= 0")
         if row_format not in ("records", "rows"):
             raise InputError(f"unknown row_format {row_format!r}; use 'records' or 'rows'")
         self.url = url
+        self.shown_url = shown  # for messages: no credentials
         self.batch_size = batch_size
         self.timeout = timeout
         self.retries = retries
@@ -94,6 +98,10 @@ class HttpModel(BaseModel):
     def supports_proba(self) -> bool:
         return self.probabilities_key is not None
 
+    @property
+    def name(self) -> str:
+        return f"http model at {self.shown_url}"
+
     def _predict(self, table: pa.Table) -> Any:
         return self._collect(table, self.predictions_key)
 
@@ -110,7 +118,9 @@ class HttpModel(BaseModel):
             try:
                 return np.asarray(parts, dtype=float).reshape(len(parts), -1)
             except (ValueError, TypeError) as exc:
-                raise InputError(f"{self.url} answered {key!r} that are not rows of numbers: {exc}") from exc
+                raise InputError(
+                    f"{self.shown_url} answered {key!r} that are not rows of numbers: {exc}"
+                ) from exc
         return np.asarray(parts)
 
     def _batch(self, batch: pa.Table, key: str, start: int) -> list[Any]:
@@ -125,7 +135,7 @@ class HttpModel(BaseModel):
         except orjson.JSONEncodeError as exc:
             raise InputError(f"rows {start}- cannot be sent as JSON: {exc}") from exc
         answer = self._post(body)
-        where = f"{self.url} (rows {start}-{start + batch.num_rows - 1})"
+        where = f"{self.shown_url} (rows {start}-{start + batch.num_rows - 1})"
         if not isinstance(answer, dict) or key not in answer:
             got = sorted(answer)[:10] if isinstance(answer, dict) else type(answer).__name__
             raise InputError(
@@ -162,16 +172,18 @@ class HttpModel(BaseModel):
                 continue
             if status >= 300:
                 raise InputError(
-                    f"{self.url} answered HTTP {status}: {_excerpt(text)}",
+                    f"{self.shown_url} answered HTTP {status}: {_excerpt(text)}",
                     hint="check the URL and that the request fields match the server",
                 )
             try:
                 return orjson.loads(text)
             except orjson.JSONDecodeError as exc:
-                raise InputError(f"{self.url} answered something that is not JSON: {_excerpt(text)}") from exc
+                raise InputError(
+                    f"{self.shown_url} answered something that is not JSON: {_excerpt(text)}"
+                ) from exc
         tries = self.retries + 1
         raise InputError(
-            f"{self.url} failed after {tries} attempt{'s' if tries > 1 else ''}: {last}",
+            f"{self.shown_url} failed after {tries} attempt{'s' if tries > 1 else ''}: {last}",
             hint="check that the server is up; raise timeout= or lower batch_size= for slow models",
         )
 
@@ -195,11 +207,18 @@ class HttpModel(BaseModel):
             moved = urlsplit(target)
             if (moved.scheme, moved.hostname, moved.port) != (origin.scheme, origin.hostname, origin.port):
                 raise InputError(
-                    f"{self.url} redirected to another host ({target}); mlaudit does not follow that",
+                    f"{self.shown_url} redirected to another host ({_shown(target)}); "
+                    "mlaudit does not follow that",
                     hint="use the final URL directly if you trust it",
                 )
             url = target
-        raise InputError(f"{self.url} redirected more than {_MAX_REDIRECTS} times")
+        raise InputError(f"{self.shown_url} redirected more than {_MAX_REDIRECTS} times")
+
+
+def _shown(url: str) -> str:
+    """``url`` for messages: no user or password, no secret query parameters."""
+    parts = urlsplit(url)
+    return describe(urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
 
 
 def _json_default(value: Any) -> Any:

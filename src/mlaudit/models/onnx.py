@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlaudit.errors import InputError
-from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix
+from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix, text_value
 
 __all__ = ["OnnxModel"]
 
@@ -112,7 +112,14 @@ class OnnxModel(BaseModel):
 
     def _run(self, output: str, table: pa.Table) -> Any:
         try:
-            return self.session.run([output], self._feeds(table))[0]
+            feeds = self._feeds(table)
+        except InputError as exc:
+            found = text_value(table)
+            if found is None:
+                raise
+            raise InputError(exc.message, column=found[0], row=found[1], hint=exc.hint) from exc
+        try:
+            return self.session.run([output], feeds)[0]
         except InputError:
             raise
         except Exception as exc:

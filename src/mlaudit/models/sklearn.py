@@ -112,6 +112,10 @@ class SklearnModel(BaseModel):
     def supports_proba(self) -> bool:
         return callable(getattr(self.estimator, "predict_proba", None))
 
+    @property
+    def name(self) -> str:
+        return f"{self.framework} model {type(self.estimator).__name__}"
+
     def _input(self, table: pa.Table) -> Any:
         if self._wants_frame:
             try:
@@ -129,11 +133,8 @@ class SklearnModel(BaseModel):
     def _call(self, method: str, table: pa.Table) -> Any:
         try:
             return getattr(self.estimator, method)(self._input(table))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise InputError(
-                f"the {self.framework} model could not {method.replace('_', ' ')} this data: {exc}",
-                hint="check that the columns have the types the model was trained on",
-            ) from exc
+        except Exception as exc:  # an estimator can raise anything: name it, the cause and the column
+            raise self.model_error(method, exc, table) from exc
 
 
 def _plain(value: Any) -> Any:

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlaudit.errors import InputError
-from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix
+from mlaudit.models.base import BaseModel, Task, optional_import, sha256_hex, table_to_matrix, text_value
 from mlaudit.models.loader import is_torch_module
 
 __all__ = ["TorchModel"]
@@ -91,7 +91,12 @@ class TorchModel(BaseModel):
         try:
             x = torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32))
         except (ValueError, TypeError) as exc:
-            raise InputError(f"torch models take numbers only: {exc}") from exc
+            found = text_value(table)
+            raise InputError(
+                f"torch models take numbers only: {exc}",
+                column=found[0] if found else None,
+                row=found[1] if found else None,
+            ) from exc
         parts = []
         with torch.no_grad():
             for start in range(0, max(len(x), 1), self.batch_size):

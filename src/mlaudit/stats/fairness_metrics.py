@@ -93,7 +93,7 @@ def binary(values: Any, name: str) -> np.ndarray:
     bad = ~((arr == 0) | (arr == 1))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{name} must hold 0/1 values, found {arr[row]!r}", column=name, row=row)
+        raise InputError(f"{name} must hold 0/1 values, found {arr[row].item()!r}", column=name, row=row)
     return arr.astype(np.int8)
 
 
@@ -106,14 +106,18 @@ def scores(values: Any, name: str) -> np.ndarray:
     bad = ~((arr >= 0) & (arr <= 1))  # NaN is bad too
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{name} must hold scores in [0, 1], found {arr[row]!r}", column=name, row=row)
+        found = arr[row].item()
+        raise InputError(f"{name} must hold scores in [0, 1], found {found!r}", column=name, row=row)
     return arr
 
 
 def weights(sample_weight: Any, n: int) -> np.ndarray | None:
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"sample_weight must be numbers: {exc}") from exc
     if w.shape != (n,) or not np.all(np.isfinite(w)) or (w < 0).any():
         raise InputError(f"sample_weight must be {n} finite numbers >= 0")
     return w

@@ -427,7 +427,8 @@ class PerformanceReport:
     def results(self, thresholds: Mapping[str, float]) -> list[Result]:
         """One :class:`Result` per thresholded metric overall (``check="performance:<name>"``) and
         per segment/window (``performance:<name>[segment=<label>]``): ``fail`` when the value is
-        below the threshold (above, for lower-is-better metrics), ``warn`` when undefined."""
+        below the threshold (above, for lower-is-better metrics), ``warn`` when undefined,
+        ``error`` when ``y_score`` is not probabilities for a probability metric (see the reason)."""
         out: list[Result] = []
         groups = [("", self.n, self.metrics)]
         groups += [(f"[segment={g.label}]", g.n, g.metrics) for g in self.segments]
@@ -439,7 +440,7 @@ class PerformanceReport:
                 m = _find(metrics, name)
                 status: Status
                 if m.value is None:
-                    status = "warn"
+                    status = "error" if name in self.details.get("not_probabilities", ()) else "warn"
                 elif m.higher_is_better:
                     status = "pass" if m.value >= threshold else "fail"
                 else:
@@ -486,15 +487,20 @@ def evaluate(
     >>> r.task, r.metric("mae").value
     ('regression', 0.3333333333333333)
     """
-    yt = _column(y_true, "y_true")
+    yt = _labels(_column(y_true, "y_true"), "y_true")
     n = len(yt)
-    yp = None if y_pred is None else _column(y_pred, "y_pred", n)
+    if n == 0:
+        raise InputError("y_true has no rows", hint="evaluate needs at least one labelled row")
+    yp = None if y_pred is None else _labels(_column(y_pred, "y_pred", n), "y_pred", yt)
     ys = None if y_score is None else _scores(y_score, n)
     if yp is None and ys is None:
         raise InputError("give y_pred, y_score or both")
     if not 0 < ci < 1:
         raise InputError(f"ci must be between 0 and 1, not {ci}")
-    w = np.ones(n) if sample_weight is None else _column(sample_weight, "sample_weight", n).astype(float)
+    w = np.ones(n)
+    if sample_weight is not None:
+        w = _floats(_column(sample_weight, "sample_weight", n), "sample_weight")
+    not_prob = _not_probabilities(ys)
     task = task or _infer_task(yt, yp, ys)
     if task not in ("binary", "multiclass", "regression"):
         raise InputError(f"task must be 'binary', 'multiclass' or 'regression', not {task!r}")
@@ -508,8 +514,9 @@ def evaluate(
     else:
         yt, yp, ys, classes = _encode(task, yt, yp, ys, labels, details)
     specs = _select(task, metrics, yp is not None, ys is not None)
-    if ys is not None and ys.size and (ys.min() < 0 or ys.max() > 1):
+    if ys is not None and not_prob:
         details["not_probabilities"] = [s.name for s in specs if s.name in _PROBABILITY_METRICS]
+        details["not_probabilities_reason"] = not_prob
 
     def run(rows: NDArray[np.int64] | None, group: int) -> tuple[int, tuple[MetricValue, ...]]:
         t, x_l, x_s, ww = (_take(a, rows) for a in (yt, yp, ys, w))
@@ -568,7 +575,7 @@ def _measure(
                     n,
                     s.higher_is_better,
                     0,
-                    "y_score is not a probability in [0, 1]",
+                    details.get("not_probabilities_reason", "y_score is not a probability"),
                 )
             )
             continue
@@ -592,26 +599,74 @@ def _column(x: ArrayLike, name: str, n: int | None = None) -> NDArray[Any]:
     if n is not None and len(a) != n:
         raise InputError(f"{name} has {len(a)} rows but y_true has {n}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise InputError(f"{name} has missing or infinite values", hint="drop those rows first")
+        row = int(np.flatnonzero(~np.isfinite(a))[0])
+        raise InputError(f"{name} has missing or infinite values", row=row, hint="drop those rows first")
     return a
+
+
+def _labels(a: NDArray[Any], name: str, like: NDArray[Any] | None = None) -> NDArray[Any]:
+    """``a`` checked as labels: no None/NaN, no text mixed with numbers, the same kind as ``like``."""
+    values = a.tolist() if a.dtype.kind == "O" else []
+    for row, v in enumerate(values):
+        if v is None or v != v or isinstance(v, str) != isinstance(values[0], str):
+            raise InputError(f"{name} has a missing value or mixes text and numbers: {v!r}", row=row)
+    if like is not None and len(a) and _text(a) != _text(like):
+        raise InputError(
+            f"y_true and {name} hold different label types: "
+            f"{like[:1].tolist()[0]!r} vs {a[:1].tolist()[0]!r}",
+            hint="give both the same label type, e.g. both 0/1 or both text",
+        )
+    return a
+
+
+def _text(a: NDArray[Any]) -> bool:
+    return a.dtype.kind in "US" or (a.dtype.kind == "O" and len(a) > 0 and isinstance(a[0], str))
+
+
+def _not_probabilities(ys: _F | None) -> str | None:
+    """Why ``ys`` is not probabilities (a value outside [0, 1], a row not summing to 1), or None."""
+    if ys is None or not ys.size:
+        return None
+    outside = ((ys < 0) | (ys > 1)).reshape(len(ys), -1).any(axis=1)
+    if outside.any():
+        return f"y_score is not a probability in [0, 1] (row {int(np.flatnonzero(outside)[0])})"
+    off = ys.ndim == 2 and np.abs(ys.sum(axis=1) - 1) > 1e-3
+    if np.any(off):
+        return f"y_score rows do not sum to 1 (row {int(np.flatnonzero(off)[0])})"
+    return None
 
 
 def _floats(a: NDArray[Any], name: str) -> _F:
     try:
         f = a.astype(float)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be numeric for regression") from exc
+        values = a.tolist()
+        row = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
+        raise InputError(f"{name} must be numeric, not {values[row]!r}", row=row) from exc
     if not np.isfinite(f).all():
-        raise InputError(f"{name} has missing or infinite values", hint="drop those rows first")
+        row = int(np.flatnonzero(~np.isfinite(f))[0])
+        raise InputError(f"{name} has missing or infinite values", row=row, hint="drop those rows first")
     return f
 
 
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _scores(x: ArrayLike, n: int) -> _F:
-    a = np.asarray(x, dtype=float)
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"y_score must be numeric: {exc}") from exc
     if a.ndim not in (1, 2) or len(a) != n:
         raise InputError(f"y_score must have {n} rows (1-D for binary, (n, k) for multiclass), got {a.shape}")
     if not np.isfinite(a).all():
-        raise InputError("y_score has missing or infinite values", hint="drop those rows first")
+        row = int(np.flatnonzero(~np.isfinite(a).reshape(n, -1).all(axis=1))[0])
+        raise InputError("y_score has missing or infinite values", row=row, hint="drop those rows first")
     return a
 
 
@@ -637,7 +692,7 @@ def _encode(
     details: dict[str, Any],
 ) -> tuple[NDArray[np.int64], NDArray[np.int64] | None, _F | None, tuple[str, ...]]:
     if labels is not None:
-        classes = np.asarray(labels)
+        classes = _labels(np.asarray(labels), "labels", yt)
     else:
         both = yt if yp is None else np.concatenate([yt, yp])
         classes = np.unique(both)
@@ -670,8 +725,10 @@ def _codes(a: NDArray[Any], classes: NDArray[Any], name: str) -> NDArray[np.int6
     pos = np.clip(np.searchsorted(srt, a), 0, len(srt) - 1)
     bad = srt[pos] != a
     if np.any(bad):
+        row = int(np.argmax(bad))
         raise InputError(
-            f"{name} holds a value that is not a class label: {a[np.argmax(bad)]!r}",
+            f"{name} holds a value that is not a class label: {a[row].tolist()!r}",
+            row=row,
             hint=f"labels are {classes.tolist()}",
         )
     return order[pos].astype(np.int64)

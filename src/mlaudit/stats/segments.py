@@ -293,6 +293,10 @@ def weak_segments(
     yt, yp = np.asarray(y_true), np.asarray(y_pred)
     if len(yt) != t.num_rows or len(yp) != t.num_rows:
         raise InputError(f"y_true ({len(yt)}) and y_pred ({len(yp)}) must have the table's {t.num_rows} rows")
+    for name, a in (("y_true", yt), ("y_pred", yp)):
+        bad = [i for i, v in enumerate(a.tolist()) if v is None or v != v] if a.dtype.kind in "fO" else []
+        if bad:
+            raise InputError(f"{name} has a missing value", row=bad[0], hint="drop those rows first")
     cols = list(features) if features is not None else list(t.column_names)
     for c in cols:
         if c not in t.column_names:

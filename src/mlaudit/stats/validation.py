@@ -85,9 +85,27 @@ def _spec(metric: str) -> MetricSpec:
     return METRICS[metric]
 
 
+def _finite(x: ArrayLike, name: str) -> _F:
+    """``x`` as float64 without NaN or infinities; InputError naming ``name`` and the row."""
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numbers: {exc}") from exc
+    bad = ~np.isfinite(np.atleast_1d(a))
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, bad.ndim)))
+    if bad.any():
+        raise InputError(f"{name} has a missing or infinite value", row=int(np.flatnonzero(bad)[0]))
+    return a
+
+
 def _prepare(spec: MetricSpec, y: ArrayLike, x: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
     yt = np.asarray(y)
-    xs = np.asarray(x, dtype=float if spec.needs == "score" else None)
+    if yt.dtype.kind == "f":
+        _finite(yt, "y")
+    xs = _finite(x, "the predictions") if spec.needs == "score" else np.asarray(x)
+    if spec.needs == "label" and xs.dtype.kind == "f":
+        _finite(xs, "the predictions")
     if spec.needs == "score" and "binary" in spec.tasks and xs.ndim == 2 and xs.shape[1] == 2:
         xs = xs[:, 1]  # predict_proba of a binary model: keep the positive-class column
     if len(yt) == 0 or len(yt) != len(xs):
@@ -277,7 +295,7 @@ def cv_stability(scores_per_fold: Sequence[float]) -> CVStability:
     >>> round(cv_stability([0.8, 0.9]).cv, 4)
     0.0832
     """
-    s = np.asarray(scores_per_fold, dtype=float)
+    s = _finite(scores_per_fold, "scores_per_fold")
     if len(s) < 2 or np.isnan(s).any():
         raise InputError("cv_stability needs at least two fold scores, none missing")
     mean, std = float(s.mean()), float(s.std(ddof=1))
@@ -333,8 +351,8 @@ def calibration(
     >>> round(calibration([0, 1, 1, 1], [0.2, 0.2, 0.8, 0.8], n_bins=2).ece, 4)
     0.25
     """
-    y = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_prob, dtype=float)
+    y = _finite(y_true, "y_true")
+    p = _finite(y_prob, "y_prob")
     if len(y) == 0 or len(y) != len(p):
         raise InputError("y_true and y_prob must have the same, non-zero length")
     if not np.isin(y, (0.0, 1.0)).all():
@@ -628,6 +646,8 @@ def leakage(
     """
     t = to_table(table)
     yv = np.asarray(y)
+    if yv.dtype.kind == "f":
+        _finite(yv, "y")
     if len(yv) != t.num_rows or len(yv) == 0:
         raise InputError(f"y has {len(yv)} rows and the table {t.num_rows}; they must match and be > 0")
     distinct = np.unique(yv)
@@ -700,9 +720,9 @@ def score_stability(
     >>> round(score_stability([1, 2, 3, 4], [1, 1, 1, 4], bins=2).psi, 4)
     0.2747
     """
-    ref = np.asarray(reference_scores, dtype=float)
-    cur = np.asarray(current_scores, dtype=float)
-    if len(ref) == 0 or len(cur) == 0 or np.isnan(ref).any() or np.isnan(cur).any():
+    ref = _finite(reference_scores, "reference_scores")
+    cur = _finite(current_scores, "current_scores")
+    if len(ref) == 0 or len(cur) == 0:
         raise InputError("score_stability needs non-empty scores without missing values")
     inner = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
     k = len(inner) + 1
