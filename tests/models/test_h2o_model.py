@@ -1,9 +1,14 @@
 """H2O adapter: MOJOs scored by H2O's own Java runtime (PredictCsv), no cluster.
 
 The h2o 3.46.0.12 Python client refuses ``download_mojo()`` ("MOJO export requires H2O-3 Secure"),
-so these tests cannot train a model in a cluster and export it. They write GLM MOJOs themselves
-(``model.ini`` + domains, the open format H2O's genmodel reads) with known coefficients, and check
-the Java scorer's answers against the GLM formula computed here in NumPy.
+so these tests cannot train a model in a cluster and export it. Two kinds of MOJO are tested:
+
+- GLM MOJOs written here (``model.ini`` + domains, the open format H2O's genmodel reads) with known
+  coefficients, the Java scorer's answers checked against the GLM formula computed in NumPy;
+- real models trained by an H2O 3.44.0.3 cluster and exported by it (a GBM, a DRF, a GLM in
+  ``data/h2o_*.zip``), checked against the cluster's own predictions on the same rows
+  (``data/h2o_expected_*.csv``). ``data/make_h2o_mojos.py`` regenerates them; the tests need only
+  the installed h2o package's jar and Java.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 import mlaudit
+from mlaudit.audit import run_audit
 from mlaudit.cli import main
 from mlaudit.errors import InputError
 from mlaudit.models import H2OModel, load
@@ -271,3 +278,145 @@ def test_register_and_load_back(
     with mlaudit.open(where) as ws:
         loaded = ws.models.load("churn@v1")  # stored bytes written back as a .zip
         np.testing.assert_array_equal(loaded.predict(customers), load(path).predict(customers))
+
+
+# --- MOJOs trained and exported by an H2O cluster (tests/models/data/make_h2o_mojos.py) --------
+
+FEATURES = ("age", "income", "visits", "city", "plan")
+TRAINED: dict[str, dict[str, Any]] = {
+    "gbm_binomial": {
+        "task": "binary",
+        "classes": ("no", "yes"),
+        "algorithm": "Gradient Boosting Machine",
+        "features": FEATURES,
+    },
+    "multinomial": {
+        "task": "multiclass",
+        "classes": ("bronze", "gold", "silver"),
+        "algorithm": "Distributed Random Forest",
+        "features": FEATURES,
+    },
+    "glm_regression": {
+        "task": "regression",
+        "classes": None,
+        "algorithm": "Generalized Linear Modeling",
+        "features": ("city", "plan", "age", "income", "visits"),  # H2O's GLM puts categoricals first
+    },
+}
+UNSEEN = [0, 5, 6]  # rows whose city is "lisbon", a level no model was trained on
+MISSING = [1, 2, 3, 4, 5]  # rows with a missing city, age and/or income
+
+
+@pytest.fixture(scope="module")
+def scoring() -> pa.Table:
+    """The 200 rows the cluster scored: empty cells are missing values (nulls), strings included."""
+    options = pacsv.ConvertOptions(strings_can_be_null=True)
+    return pacsv.read_csv(DATA / "h2o_scoring.csv", convert_options=options)
+
+
+def _expected(name: str) -> pa.Table:
+    return pacsv.read_csv(DATA / f"h2o_expected_{name}.csv")
+
+
+def test_trained_fixtures_are_as_documented(scoring: pa.Table) -> None:
+    assert scoring.num_rows == 200
+    city = scoring.column("city").to_pylist()
+    assert [i for i, c in enumerate(city) if c == "lisbon"] == UNSEEN
+    for i in MISSING:
+        assert None in [scoring.column(c)[i].as_py() for c in ("age", "income", "city")]
+    for name in TRAINED:
+        path = DATA / f"h2o_{name}.zip"
+        with zipfile.ZipFile(path) as archive:
+            assert "h2o_version = 3.44.0.3" in archive.read("model.ini").decode()
+        assert path.stat().st_size < 50 * 1024
+
+
+@pytest.mark.parametrize("name", list(TRAINED))
+def test_trained_mojo_scores_as_the_cluster_did(name: str, scoring: pa.Table) -> None:
+    spec = TRAINED[name]
+    path = DATA / f"h2o_{name}.zip"
+    model = load(path)  # framework found from the .zip
+    assert isinstance(model, H2OModel) and model.framework == "h2o"
+    assert model.task == spec["task"] and model.classes == spec["classes"]
+    assert model.feature_names == spec["features"] and model.algorithm == spec["algorithm"]
+    assert model.fingerprint == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    expected = _expected(name)
+    pred = model.predict(scoring)  # by name: id, labels and the other responses are ignored
+    assert pred.shape == (200,)
+    if spec["task"] == "regression":
+        assert not model.supports_proba and model.predict_proba(scoring) is None
+        np.testing.assert_allclose(pred, expected.column("predict").to_numpy(), rtol=1e-9, atol=1e-6)
+        return
+    np.testing.assert_array_equal(pred, np.asarray(expected.column("predict").to_pylist()))
+    proba = model.predict_proba(scoring)
+    assert proba is not None and proba.shape == (200, len(spec["classes"]))
+    cluster = np.column_stack([expected.column(c).to_numpy() for c in spec["classes"]])
+    np.testing.assert_allclose(proba, cluster, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    if spec["task"] == "binary":  # labels follow the MOJO's F1 threshold, not 0.5 ...
+        assert ((proba[:, 1] < 0.5) & (pred == "yes")).any()
+    else:  # ... a multinomial model's follow the largest probability
+        np.testing.assert_array_equal(pred, np.array(spec["classes"])[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize("name", list(TRAINED))
+def test_trained_mojo_unseen_category_and_missing_values(name: str, scoring: pa.Table) -> None:
+    """An unseen level is scored as a missing one, and missing values are scored (not NA), as the
+    cluster did; the GLM imputes the training mode of city (paris) for both."""
+    model = load(DATA / f"h2o_{name}.zip")
+    rows = scoring.take(UNSEEN + MISSING)
+    city = rows.column_names.index("city")
+    n = rows.num_rows
+
+    def scores(table: pa.Table) -> np.ndarray:
+        out = model.predict_proba(table) if model.supports_proba else model.predict(table)
+        assert out is not None
+        return np.asarray(out, dtype=float)
+
+    got = scores(rows)
+    assert np.isfinite(got).all()
+    expected = _expected(name).take(UNSEEN + MISSING)
+    columns = model.classes or ("predict",)
+    cluster = np.column_stack([expected.column(c).to_numpy() for c in columns])
+    np.testing.assert_allclose(got.reshape(n, -1), cluster, rtol=0, atol=1e-6)
+    k = len(UNSEEN)
+    as_missing = scores(rows.set_column(city, "city", pa.array([None] * n, pa.string())))
+    np.testing.assert_array_equal(got[:k], as_missing[:k])
+    as_paris = scores(rows.set_column(city, "city", pa.array(["paris"] * n)))
+    assert np.array_equal(got[:k], as_paris[:k]) == (name == "glm_regression")
+
+
+def test_trained_mojo_takes_pandas_categoricals(scoring: pa.Table) -> None:
+    frame = scoring.to_pandas()
+    frame["city"] = frame["city"].astype("category")
+    frame["plan"] = frame["plan"].astype("category")
+    proba = load(DATA / "h2o_gbm_binomial.zip").predict_proba(frame)
+    assert proba is not None
+    expected = _expected("gbm_binomial")
+    np.testing.assert_allclose(proba[:, 1], expected.column("yes").to_numpy(), rtol=0, atol=1e-6)
+
+
+def test_trained_gbm_registered_and_audited(
+    tmp_path: Path, scoring: pa.Table, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = DATA / "h2o_gbm_binomial.zip"
+    ws = mlaudit.open(tmp_path / "ws")
+    where = ws.location
+    ws.close()
+    assert main(["model", "register", "churn-gbm", str(path), "-w", where, "--json"]) == 0
+    doc = orjson.loads(capsys.readouterr().out)
+    assert doc["framework"] == "h2o" and doc["task"] == "binary" and doc["classes"] == ["no", "yes"]
+    assert doc["features"] == list(FEATURES) and doc["ref"] == "churn-gbm@v1"
+    with mlaudit.open(where) as ws:
+        model = ws.models.load("churn-gbm@v1")
+    assert model.fingerprint == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    reference, current = scoring.slice(0, 100), scoring.slice(100, 100)
+    report = run_audit(model, reference, current, labels="churn", suite="quick")
+    assert report.task == "binary" and report.features == FEATURES
+    performance = report.section("performance")
+    assert performance.skipped is None and performance.results
+    assert all(r.status != "error" for r in performance.results), performance.results
+    assert performance.document is not None and {"current", "reference"} <= set(performance.document)
+    checks = {r.check for r in performance.results}
+    assert "performance:roc_auc_drop" in checks and "performance:accuracy_drop" in checks
+    assert report.section("drift").results
