@@ -70,6 +70,13 @@ def model_story(
         sensitive=["sex"],
         owner="credit-risk-team",
     ).version
+    ws.models.describe(  # what only people can say; ethical considerations left for the reader to fill
+        "credit-risk",
+        purpose="Estimate the probability that a credit-card customer defaults within 12 months.",
+        intended_use="Rank applications for manual review by credit officers; not an automatic decline.",
+        limitations="Trained on one year of synthetic applications; not validated for business customers.",
+        developers="credit-risk-team (demo data scientist)",
+    )
     say(
         f"7. model trained on {train_v.ref} ({train.num_rows:,} rows; logistic regression, features "
         f"include sex) and registered as {version.ref} ({version.fingerprint[:19]}…)"

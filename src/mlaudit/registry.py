@@ -24,11 +24,40 @@ from mlaudit.artifacts import record_artifact
 from mlaudit.errors import InputError, NotFound
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
-from mlaudit.store.tables import model_versions, models
+from mlaudit.store.tables import model_facts, model_versions, models
 
-__all__ = ["ModelRegistry", "ModelVersion", "RegisterResult"]
+__all__ = ["FACT_FIELDS", "ModelFact", "ModelRegistry", "ModelVersion", "RegisterResult"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$")
+
+# Documentation facts only a person can give (``ws.models.describe``); compliance documents
+# quote them and report a gap where one is missing.
+FACT_FIELDS = (
+    "purpose",
+    "intended_use",
+    "out_of_scope_use",
+    "users",
+    "limitations",
+    "ethical_considerations",
+    "training_procedure",
+    "developers",
+    "validator",
+    "risk_owner",
+)
+
+
+@dataclass(frozen=True)
+class ModelFact:
+    """One documentation fact of a model: its text, who set it, when, and the ledger seq."""
+
+    field: str
+    value: str
+    updated: str
+    actor: str
+    seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -174,6 +203,51 @@ class ModelRegistry:
                     run.consumes(node)
                 run.produces(version)
         return RegisterResult(version, created=True)
+
+    def describe(self, name: str, **facts: str | None) -> dict[str, ModelFact]:
+        """Set documentation facts of model ``name`` (free text; ``None`` or ``""`` clears one).
+
+        Fields: see ``FACT_FIELDS``. Changed fields are recorded in one ``model.described``
+        event; returns every fact the model now has.
+        """
+        unknown = sorted(set(facts) - set(FACT_FIELDS))
+        if unknown:
+            raise InputError(
+                f"unknown model fact(s): {', '.join(unknown)}", hint=f"allowed: {', '.join(FACT_FIELDS)}"
+            )
+        for key, value in facts.items():
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"model fact {key!r} must be text, not {type(value).__name__}")
+        with self._store.write(self._actor) as tx:
+            conn = tx.conn
+            if conn.execute(sa.select(models.c.name).where(models.c.name == name)).first() is None:
+                raise NotFound(f"no model {name!r}", hint="see `mlaudit model list`")
+            current = {
+                r.field: r.value
+                for r in conn.execute(sa.select(model_facts).where(model_facts.c.model == name))
+            }
+            changed: dict[str, str | None] = {}
+            for key, value in facts.items():
+                text = (value or "").strip() or None
+                if current.get(key) != text:
+                    changed[key] = text
+            if changed:
+                event = tx.record("model.described", f"model:{name}", {"model": name, "changed": changed})
+                now = utc_now()
+                for key, text in changed.items():
+                    where = (model_facts.c.model == name) & (model_facts.c.field == key)
+                    conn.execute(sa.delete(model_facts).where(where))
+                    if text is not None:
+                        row = {"value": text, "updated": now, "actor": self._actor, "seq": event.seq}
+                        conn.execute(sa.insert(model_facts).values(model=name, field=key, **row))
+        return self.facts(name)
+
+    def facts(self, name: str) -> dict[str, ModelFact]:
+        """The documentation facts of model ``name`` (field → :class:`ModelFact`), in field order."""
+        with self._store.read() as conn:
+            rows = conn.execute(sa.select(model_facts).where(model_facts.c.model == name)).all()
+        found = {r.field: ModelFact(r.field, r.value, r.updated, r.actor, int(r.seq)) for r in rows}
+        return {k: found[k] for k in FACT_FIELDS if k in found}
 
     def get(self, ref: str) -> ModelVersion:
         """A version by ``"name"`` (latest), ``"name@v2"`` or ``"name@<id>"``."""

@@ -20,6 +20,7 @@ from mlaudit.artifacts import Artifacts
 from mlaudit.audits import Audits
 from mlaudit.config import current_actor
 from mlaudit.datasets import Datasets
+from mlaudit.documents import Reports
 from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
 from mlaudit.registry import ModelRegistry
@@ -43,6 +44,7 @@ class Workspace:
         self.lineage = Lineage(store, actor)
         self.datasets = Datasets(store, actor)
         self.models = ModelRegistry(store, actor, self)
+        self.reports = Reports(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

@@ -19,6 +19,7 @@ from mlaudit.cli import fairness as _fairness
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import model as _model
+from mlaudit.cli import report as _report
 from mlaudit.cli import stats as _stats
 from mlaudit.cli import workspace as _workspace
 from mlaudit.cli._common import err
@@ -45,6 +46,7 @@ _fairness.register(app)
 _lineage.register(app)
 _model.register(app)
 _audit.register(app)
+_report.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""``mlaudit model register | list | show``."""
+"""``mlaudit model register | list | show | describe``."""
 
 from __future__ import annotations
 
@@ -107,6 +107,78 @@ def show_command(
         return
     for key, value in v.to_dict().items():
         out.print(f"{key:>12}: {value}")
+
+
+_FACT_HELP = "Free text; an empty string clears it."
+
+
+@model_app.command("describe")
+def describe_command(
+    name: str = typer.Argument(..., help="Model name, e.g. credit-risk."),
+    purpose: str | None = typer.Option(None, "--purpose", help="What the model is for. " + _FACT_HELP),
+    intended_use: str | None = typer.Option(None, "--intended-use", help="Intended use. " + _FACT_HELP),
+    out_of_scope_use: str | None = typer.Option(
+        None, "--out-of-scope-use", help="Uses it must not be put to. " + _FACT_HELP
+    ),
+    users: str | None = typer.Option(None, "--users", help="Who uses its outputs. " + _FACT_HELP),
+    limitations: str | None = typer.Option(None, "--limitations", help="Known limitations. " + _FACT_HELP),
+    ethical_considerations: str | None = typer.Option(
+        None, "--ethical-considerations", help="Ethical considerations. " + _FACT_HELP
+    ),
+    training_procedure: str | None = typer.Option(
+        None, "--training-procedure", help="How it was trained. " + _FACT_HELP
+    ),
+    developers: str | None = typer.Option(None, "--developers", help="Who built it. " + _FACT_HELP),
+    validator: str | None = typer.Option(None, "--validator", help="Independent validator. " + _FACT_HELP),
+    risk_owner: str | None = typer.Option(None, "--risk-owner", help="Accountable risk owner. " + _FACT_HELP),
+    from_file: Path | None = typer.Option(
+        None, "--from-file", help="YAML mapping of facts (purpose: ..., intended_use: ...)."
+    ),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Record documentation facts of model NAME (used by `mlaudit report`; ledgered)."""
+    facts: dict[str, str | None] = {}
+    if from_file is not None:
+        facts.update(_facts_file(from_file))
+    given = {
+        "purpose": purpose,
+        "intended_use": intended_use,
+        "out_of_scope_use": out_of_scope_use,
+        "users": users,
+        "limitations": limitations,
+        "ethical_considerations": ethical_considerations,
+        "training_procedure": training_procedure,
+        "developers": developers,
+        "validator": validator,
+        "risk_owner": risk_owner,
+    }
+    facts.update({k: v for k, v in given.items() if v is not None})
+    if not facts:
+        from mlaudit.errors import InputError
+
+        raise InputError("give at least one fact (e.g. --purpose TEXT) or --from-file FILE")
+    with _open(workspace) as ws:
+        stored = ws.models.describe(name, **facts)
+    if json:
+        print_json({"model": name, "facts": {k: f.to_dict() for k, f in stored.items()}})
+        return
+    for key, fact in stored.items():
+        out.print(f"{key.replace('_', '-'):>22}: {fact.value}  [dim](seq {fact.seq})[/]")
+
+
+def _facts_file(path: Path) -> dict[str, str | None]:
+    import yaml
+
+    from mlaudit.errors import InputError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read the facts file: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise InputError("the facts file must be a YAML mapping (purpose: ...)", path=str(path))
+    return {str(k).replace("-", "_"): (None if v is None else str(v).strip()) for k, v in data.items()}
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "lineage_edges",
     "lineage_runs",
     "metadata",
+    "model_facts",
     "model_versions",
     "models",
     "results",
@@ -197,6 +198,19 @@ model_versions = Table(
     Column("owner", Text, nullable=True),
     Column("status", String(16), nullable=False),
     Column("created", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Human-written documentation facts of a model, one row per field (issue 6): the
+# ``model.described`` event at ``seq`` set ``value``.
+model_facts = Table(
+    "model_facts",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
 )

@@ -1,0 +1,17 @@
+"""The demo workspace, built once per test session for the compliance-document tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workspace folder of a fresh ``mlaudit demo`` (about 20 s, once)."""
+    from mlaudit.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    summary = run_demo(out, quiet=True)
+    return Path(summary["workspace"])
