@@ -257,3 +257,29 @@ def test_weak_segments_inputs() -> None:
     assert error.row == 2
     _raises(lambda: weak_segments(table, [0, 1] * 4, [0, 1]), "must have the table's 8 rows")
     _raises(lambda: weak_segments(table, [0, 1] * 4, [0, 1] * 4, features=["zip"]), "no such feature column")
+
+
+# --- label-free estimation ----------------------------------------------------------------------
+
+
+def test_estimator_names_the_bad_row_and_refuses_unusable_input() -> None:
+    from mlaudit.stats.estimation import PerformanceEstimator
+
+    y = [0, 1] * 100
+    s = [0.2, 0.8] * 100
+    with pytest.raises(InputError, match="must be numbers"):
+        PerformanceEstimator().fit(y, ["a", "b"] * 100)
+    with pytest.raises(InputError) as info:
+        PerformanceEstimator().fit(y, [*s[:-1], float("nan")])
+    assert info.value.row == 199
+    with pytest.raises(InputError, match="no rows"):
+        PerformanceEstimator().fit([], [])
+    with pytest.raises(InputError) as info:
+        PerformanceEstimator().fit([0, None, *y[2:]], s)
+    assert info.value.row == 1
+    with pytest.raises(InputError, match="sum to 1") as info:
+        PerformanceEstimator().fit(y, [[0.8, 0.2]] * 199 + [[0.5, 0.9]])
+    assert info.value.row == 199
+    est = PerformanceEstimator(metrics=("accuracy",), calibrate="none").fit(y, s)
+    with pytest.raises(InputError, match="must be numbers"):
+        est.estimate_windows(["x"] * 10, [0] * 10)

@@ -147,8 +147,10 @@ RUNTIME = """
   if(drawn[id])return;var el=document.getElementById(id);if(!el)return;
   drawn[id]=true;var f=specs[id];Plotly.newPlot(el,f.data,f.layout,config);
  }
- ids.slice(0,EAGER).forEach(draw);
- var rest=ids.slice(EAGER);
+ // Nothing is drawn while the page loads (the text and tables show at once); figures are
+ // drawn as they come near the viewport, and the first EAGER right after the load event.
+ var rest=ids;
+ window.addEventListener("load",function(){setTimeout(function(){ids.slice(0,EAGER).forEach(draw);},0);});
  if("IntersectionObserver" in window){
   var io=new IntersectionObserver(function(entries){entries.forEach(function(e){
    if(e.isIntersecting){io.unobserve(e.target);draw(e.target.id);}});},{rootMargin:"800px 0px"});

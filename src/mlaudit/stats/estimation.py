@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from sklearn.isotonic import IsotonicRegression
+from threadpoolctl import threadpool_limits
 
 from mlaudit.errors import InputError
 from mlaudit.stats.performance import group_rows
@@ -215,7 +216,10 @@ class PerformanceEstimator:
             point["roc_auc"] = np.array([_expected_auc(s, p)])
         curves = self.calibration_curves_
         p_sim = np.stack([np.interp(s, x, f) for x, f in curves]) if curves else p[None, :]
-        sims = self._simulate(s, p_sim, yhat, window)
+        # The draws are many small matrix products: BLAS threads only contend over them
+        # (measured in bench/estimation.py), so they run on one thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            sims = self._simulate(s, p_sim, yhat, window)
         q = ((1 - self.ci) / 2, (1 + self.ci) / 2)
         out = []
         for name in self.metrics:
@@ -238,7 +242,7 @@ class PerformanceEstimator:
     ) -> tuple[EstimatedPerformance, ...]:
         """:meth:`estimate` per window: ``windows`` is a column of window labels, or a time or
         numeric column cut by ``window_size`` (as in :func:`mlaudit.stats.performance.evaluate`)."""
-        s = np.asarray(y_score, dtype=float)
+        s = _probabilities(y_score, "window scores")
         return tuple(
             self.estimate(s[rows], window=label)
             for label, rows in group_rows(windows, len(s), "windows", window_size)
@@ -346,13 +350,21 @@ def _hosmer_lemeshow(y: NDArray[np.bool_], s: _F, bins: int = 10) -> float:
 
 
 def _probabilities(x: ArrayLike, what: str) -> _F:
-    s = np.asarray(x, dtype=float)
+    try:
+        s = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be numbers (probabilities in [0, 1])") from None
     if s.ndim == 2 and s.shape[1] == 2:
+        sums = s.sum(axis=1)
+        if s.size and np.isfinite(sums).all() and not np.allclose(sums, 1.0, atol=1e-3):
+            row = int(np.flatnonzero(~np.isclose(sums, 1.0, atol=1e-3))[0])
+            raise InputError(f"{what}: the two class probabilities of a row must sum to 1", row=row)
         s = s[:, 1]
     if s.ndim != 1:
         raise InputError(f"{what} must be one positive-class probability per row, got shape {s.shape}")
     if not np.isfinite(s).all():
-        raise InputError(f"{what} have missing or infinite values", hint="drop those rows first")
+        row = int(np.flatnonzero(~np.isfinite(s))[0])
+        raise InputError(f"{what} have missing or infinite values", row=row, hint="drop those rows first")
     if s.size and (s.min() < 0 or s.max() > 1):
         raise InputError(
             f"{what} are not probabilities in [0, 1] (range {s.min():.3g}..{s.max():.3g})",
@@ -365,6 +377,11 @@ def _binary_labels(x: ArrayLike, n: int) -> NDArray[np.bool_]:
     y = np.asarray(x)
     if y.ndim != 1 or len(y) != n:
         raise InputError(f"the reference labels must be one per score ({n}), got shape {y.shape}")
+    if len(y) == 0:
+        raise InputError("the reference has no rows")
+    missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y.tolist()])
+    if missing.any():
+        raise InputError("the reference labels have a missing value", row=int(np.flatnonzero(missing)[0]))
     classes = np.unique(y)
     if len(classes) < 2:
         raise InputError(
