@@ -151,6 +151,20 @@ class AuditReport:
             out["recorded"] = self.recorded
         return out
 
+    def _repr_html_(self) -> str:
+        """The audit report in a notebook (an isolated iframe)."""
+        from mlaudit.errors import InputError
+
+        summary = "\n".join(f"{f['status']:5} {f['message']}" for f in self.findings()) or self.status
+        try:
+            from mlaudit.report.audit_report import render_audit
+
+            return render_audit(self.to_dict())._repr_html_()
+        except (ImportError, InputError) as exc:  # no plotly (the report extra): no page
+            from html import escape
+
+            return f"<pre>{escape(summary)}</pre><p>(no HTML report: {escape(str(exc))})</p>"
+
 
 def _n(x: float | None, digits: int = 3) -> str:
     if x is None:

@@ -48,6 +48,18 @@ class CheckReport:
             "passed": self.passed,
         }
 
+    def _repr_html_(self) -> str:
+        """The check report in a notebook (an isolated iframe)."""
+        summary = "\n".join(f"{r.status:5} {r.check}" for r in self.results)
+        try:
+            from mlaudit.report.check_report import render_check
+
+            return render_check(self.to_dict())._repr_html_()
+        except (ImportError, InputError) as exc:  # no plotly (the report extra): no page
+            from html import escape
+
+            return f"<pre>{escape(summary)}</pre><p>(no HTML report: {escape(str(exc))})</p>"
+
 
 def run_rules(
     data: TableLike,

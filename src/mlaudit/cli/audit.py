@@ -52,6 +52,12 @@ def audit_command(
         "training dataset, when its data was kept).",
     ),
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
+    md: Path | None = typer.Option(
+        None, "--md", help="Also write the report as Markdown (GitHub-flavoured) here.", show_default=False
+    ),
+    junit: Path | None = typer.Option(
+        None, "--junit", help="Also write JUnit XML (a test suite per section) for CI.", show_default=False
+    ),
     record: bool = typer.Option(
         True, "--record/--no-record", help="Keep the report as ledgered evidence (default) or only print it."
     ),
@@ -73,6 +79,18 @@ def audit_command(
         path = write_html(audit_html(report.to_dict()), html)
         if not json_mode:
             err.print(f"HTML report: {path}")
+    if md is not None or junit is not None:
+        from mlaudit.report.html import write_html
+
+        document = report.to_dict()
+        if md is not None:
+            from mlaudit.report.markdown import to_markdown
+
+            write_html(to_markdown(document), md)
+        if junit is not None:
+            from mlaudit.report.junit import to_junit
+
+            write_html(to_junit(document), junit)
     if json_mode:
         print_json(report.to_dict())
     else:

@@ -43,6 +43,15 @@ def check(
     examples: int = typer.Option(
         5, "--examples", min=0, help="Offending rows to show per rule."
     ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report to this file.", show_default=False
+    ),
+    md: Path | None = typer.Option(
+        None, "--md", help="Also write the report as Markdown (GitHub-flavoured) here.", show_default=False
+    ),
+    junit: Path | None = typer.Option(
+        None, "--junit", help="Also write JUnit XML (one test case per rule) for CI.", show_default=False
+    ),
     json_mode: bool = JsonOpt,
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
@@ -56,6 +65,8 @@ def check(
     if suggest == (rules is not None):
         raise InputError("pass either --rules FILE or --suggest",
                          hint="--suggest --out rules.yaml writes a starter file")
+    if suggest and (html or md or junit):
+        raise InputError("--html, --md and --junit go with --rules, not --suggest")
     if out_file is not None and not suggest:
         raise InputError("--out goes with --suggest; --rules output goes to stdout")
     table = read_file(source)
@@ -67,6 +78,7 @@ def check(
     assert rules is not None  # guaranteed by the either/or check above
 
     report = run_rules(table, load_rules(rules, schema=table.schema), examples=examples)
+    _write_reports(report.to_dict(), source, html, md, junit)
     if record:
         record_result(
             workspace, record, "check_report", report.to_dict(), "pass" if report.passed else "fail",
@@ -78,6 +90,25 @@ def check(
         _show(report, source)
     if not report.passed:
         raise typer.Exit(1)
+
+
+def _write_reports(
+    document: dict[str, Any], source: str, html: Path | None, md: Path | None, junit: Path | None
+) -> None:
+    from mlaudit.report.html import write_html
+
+    if html is not None:
+        from mlaudit.report.check_report import check_html
+
+        write_html(check_html(document, source=Path(source).name), html)
+    if md is not None:
+        from mlaudit.report.markdown import to_markdown
+
+        write_html(to_markdown(document), md)
+    if junit is not None:
+        from mlaudit.report.junit import to_junit
+
+        write_html(to_junit(document, name=f"mlaudit check {Path(source).name}"), junit)
 
 
 def _suggest(table: Any, source: str, out_file: Path | None, json_mode: bool) -> None:

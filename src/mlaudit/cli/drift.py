@@ -53,6 +53,9 @@ def drift_command(
     html: Path | None = typer.Option(
         None, "--html", help="Also write a self-contained HTML report (plots, summary) to this file."
     ),
+    md: Path | None = typer.Option(
+        None, "--md", help="Also write the report as Markdown (GitHub-flavoured) here.", show_default=False
+    ),
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
 ) -> None:
@@ -86,6 +89,11 @@ def drift_command(
             current_name=current.name,
         )
         write_html(page, html)
+    if md is not None:
+        from mlaudit.report.html import write_html
+        from mlaudit.report.markdown import to_markdown
+
+        write_html(to_markdown(report.to_dict()), md)
     if record:
         record_result(
             workspace,

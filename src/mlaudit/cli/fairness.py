@@ -55,6 +55,12 @@ def fairness_command(
     ),
     bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for intervals (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained HTML report to this file.", show_default=False
+    ),
+    md: Path | None = typer.Option(
+        None, "--md", help="Also write the report as Markdown (GitHub-flavoured) here.", show_default=False
+    ),
     json_mode: bool = JsonOpt,
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
@@ -86,6 +92,17 @@ def fairness_command(
             path=str(source),
             hint="pick a sensitive column with at least two values",
         )
+    if html is not None or md is not None:
+        from mlaudit.report.html import write_html
+
+        if html is not None:
+            from mlaudit.report.fairness_report import fairness_html
+
+            write_html(fairness_html(report.to_dict(), source=source.name), html)
+        if md is not None:
+            from mlaudit.report.markdown import to_markdown
+
+            write_html(to_markdown(report.to_dict()), md)
     if record:
         record_result(
             workspace,

@@ -42,6 +42,9 @@ def profile_command(
     html: Path | None = typer.Option(
         None, "--html", help="Also write a self-contained HTML report (plots per column) to this file."
     ),
+    md: Path | None = typer.Option(
+        None, "--md", help="Also write the report as Markdown (GitHub-flavoured) here.", show_default=False
+    ),
 ) -> None:
     """Profile every column of SOURCE: counts, nulls, NaN/inf, moments, quantiles, top values.
 
@@ -56,6 +59,11 @@ def profile_command(
         from mlaudit.report import profile_html, write_html
 
         write_html(profile_html(result, source=source.name), html)
+    if md is not None:
+        from mlaudit.report.html import write_html
+        from mlaudit.report.markdown import to_markdown
+
+        write_html(to_markdown(result.to_dict()), md)
     if json_out:
         print_json(result.to_dict())
     else:

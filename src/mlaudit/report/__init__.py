@@ -1,4 +1,5 @@
-"""Self-contained HTML reports: a data profile, and data drift between two tables.
+"""Reports: self-contained HTML pages (a data profile, drift between two tables, rule checks,
+fairness, model audits), Markdown for every report kind, and JUnit XML for audits and checks.
 
 A report is one ``.html`` file that opens offline anywhere: CSS, figure data and Plotly's
 JavaScript (from the installed ``plotly`` package) are inside it, fonts are the system's,
@@ -22,18 +23,28 @@ Importing this package needs ``plotly`` only when a page with figures is rendere
 from __future__ import annotations
 
 from mlaudit.report.audit_report import audit_html, render_audit
+from mlaudit.report.check_report import check_html, render_check
 from mlaudit.report.drift_report import current_profile, drift_html, render_drift
+from mlaudit.report.fairness_report import fairness_html, render_fairness
 from mlaudit.report.html import HtmlReport, write_html
+from mlaudit.report.junit import to_junit
+from mlaudit.report.markdown import to_markdown
 from mlaudit.report.profile_report import profile_html, render_profile
 
 __all__ = [
     "HtmlReport",
     "audit_html",
+    "check_html",
     "current_profile",
     "drift_html",
+    "fairness_html",
     "profile_html",
     "render_audit",
+    "render_check",
     "render_drift",
+    "render_fairness",
     "render_profile",
+    "to_junit",
+    "to_markdown",
     "write_html",
 ]

@@ -21,6 +21,7 @@ from mlaudit.report.html import CURRENT_COLOUR, FONT_STACK, REFERENCE_COLOUR
 __all__ = [
     "bins_labels",
     "calibration_figure",
+    "disparity_figure",
     "fairness_figure",
     "group_label",
     "importance_figure",
@@ -292,3 +293,55 @@ def _layout(*, height: int) -> dict[str, Any]:
         "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 1.02, "yanchor": "bottom"},
         "hoverlabel": {"font": {"family": FONT_STACK}},
     }
+
+
+def disparity_figure(
+    disparities: Mapping[str, Any],
+    intervals: Mapping[str, Any],
+    thresholds: Mapping[str, Any],
+    statuses: Mapping[str, str],
+) -> Figure | None:
+    """Each disparity as a dot with its bootstrap interval, its limit as a dark tick.
+
+    Differences are better near 0 and ratios near 1; a dot is red when its check failed.
+    """
+    names = [k for k, v in disparities.items() if _finite(v)][:MAX_BARS]
+    if not names:
+        return None
+    labels = _unique_labels([n.replace("_", " ") for n in names], 32)
+    plus, minus = [], []
+    for n in names:
+        v, band = float(disparities[n]), intervals.get(n)
+        lo, hi = (band[0], band[1]) if isinstance(band, (list, tuple)) and len(band) == 2 else (None, None)
+        plus.append(hi - v if _finite(hi) else 0.0)
+        minus.append(v - lo if _finite(lo) else 0.0)
+    colours = [_BAD if statuses.get(n) in ("fail", "error") else REFERENCE_COLOUR for n in names]
+    dots = {
+        "type": "scatter", "mode": "markers", "name": "disparity (interval)", "y": labels,
+        "x": [disparities[n] for n in names],
+        "error_x": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+                    "color": _INK, "thickness": 1.5, "width": 5},
+        "marker": {"color": colours, "size": 11, "line": {"color": "#ffffff", "width": 1}},
+        "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
+    }  # fmt: skip
+    data = [dots]
+    limited = [
+        (label, thresholds[n]) for label, n in zip(labels, names, strict=True) if _finite(thresholds.get(n))
+    ]
+    if limited:
+        data.append({
+            "type": "scatter", "mode": "markers", "name": "limit", "y": [lb for lb, _ in limited],
+            "x": [t for _, t in limited],
+            "marker": {"symbol": "line-ns-open", "size": 22, "color": _INK,
+                       "line": {"width": 3, "color": _INK}},
+            "hovertemplate": "limit %{x}<extra>%{y}</extra>",
+        })  # fmt: skip
+    layout = _layout(height=max(200, 90 + 40 * len(names)))
+    layout.update(
+        showlegend=True,
+        xaxis=_axis(title={"text": "disparity"}, range=[0, 1.05],
+                    automargin=True),
+        yaxis=_axis(type="category", autorange="reversed", automargin=True, showgrid=True),
+        hovermode="closest",
+    )  # fmt: skip
+    return {"data": data, "layout": layout}

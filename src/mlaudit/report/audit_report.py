@@ -20,19 +20,19 @@ from typing import Any
 from mlaudit.errors import InputError
 from mlaudit.report.audit_plots import (
     calibration_figure,
-    fairness_figure,
-    group_label,
     importance_figure,
     metrics_figure,
     robustness_figure,
     stability_figure,
 )
+from mlaudit.report.blocks import with_interval
 from mlaudit.report.drift_report import EFFECT_NAMES, TEST_NAMES
+from mlaudit.report.fairness_report import disparities_block, four_fifths_block, groups_block
 from mlaudit.report.format import DASH, esc, fmt_int, fmt_num, fmt_p, fmt_pct, shorten
 from mlaudit.report.html import CURRENT_COLOUR, REFERENCE_COLOUR, HtmlReport, page
 from mlaudit.report.parts import BadgeKind, badge, plot_slot, table
 
-__all__ = ["audit_html", "render_audit"]
+__all__ = ["audit_html", "finding_todo", "render_audit"]
 
 Doc = Mapping[str, Any]
 Figures = dict[str, dict[str, Any]]
@@ -191,7 +191,7 @@ def _summary(document: Doc, sections: Sequence[Doc]) -> str:
             items.append(
                 f"<li>{badge(STATUS_BADGE.get(st, 'bad'), st)} {link}: "
                 f"{esc(f.get('message') or f.get('check'))}"
-                f'<span class="todo-line">What to do: {esc(_todo(f))}</span></li>'
+                f'<span class="todo-line">What to do: {esc(finding_todo(f))}</span></li>'
             )
         parts.append(f'<h3>Findings, worst first</h3><ol class="findings">{"".join(items)}</ol>')
     else:
@@ -226,7 +226,7 @@ def _cards(counts: Mapping[str, Any], n_sections: int) -> str:
     )
 
 
-def _todo(finding: Mapping[str, Any]) -> str:
+def finding_todo(finding: Mapping[str, Any]) -> str:
     """A short "what to do" line for a finding, by its section and check."""
     section, check = str(finding.get("section") or ""), str(finding.get("check") or "")
     if finding.get("status") == "error":
@@ -370,87 +370,18 @@ def _performance(doc: Doc, results: list[Any], fid: str, figures: Figures) -> st
         row = [f"<code>{esc(n)}</code>"]
         for _, _, ms in sides:
             m = next((m for m in ms if str(m.get("name")) == n), None)
-            row.append(_with_interval(m.get("value"), m.get("lower"), m.get("upper")) if m else DASH)
+            row.append(with_interval(m.get("value"), m.get("lower"), m.get("upper")) if m else DASH)
         rows.append(row)
     parts.append(table(headers, rows, "Performance metrics with intervals"))
     return "".join(parts)
 
 
-def _with_interval(value: Any, lower: Any, upper: Any) -> str:
-    if lower is None or upper is None:
-        return esc(fmt_num(value))
-    return f'{esc(fmt_num(value))} <span class="reason">{esc(fmt_num(lower))} – {esc(fmt_num(upper))}</span>'
-
-
 def _fairness(doc: Doc, results: list[Any], fid: str, figures: Figures) -> str:
-    groups = [g for g in doc.get("groups") or [] if isinstance(g, Mapping)]
-    ff = doc.get("four_fifths") if isinstance(doc.get("four_fifths"), Mapping) else None
-    min_size = doc.get("min_group_size")
-    parts = [_checks_list(results)]
-    parts.append(
-        f'<p class="note">Sensitive attribute(s): {esc(", ".join(map(str, doc.get("sensitive") or [])))}. '
-        f"Groups smaller than {esc(fmt_int(min_size))} rows are shown greyed and not judged. "
-        "The dashed line is four-fifths of the highest judged selection rate.</p>"
-    )
-    fig = fairness_figure(groups, four_fifths=float(ff.get("threshold") or 0.8) if ff else 0.8)
-    if fig is not None:
-        figures[fid] = fig
-        parts.append(plot_slot(fid, "Selection rate, true-positive and false-positive rate of each group"))
-    rows_g = []
-    for g in groups:
-        judged = g.get("judged", True)
-        rows_g.append([
-            f"<code>{esc(group_label(g.get('group')))}</code>",
-            fmt_int(g.get("count")),
-            badge("ok", "judged") if judged else badge("skipped", "not judged"),
-            *(fmt_num(g.get(k), 3) for k in ("selection_rate", "tpr", "fpr", "precision", "accuracy")),
-        ])  # fmt: skip
-    headers = [("group", False), ("rows", True), ("judged", False), ("selection rate", True), ("TPR", True),
-               ("FPR", True), ("precision", True), ("accuracy", True)]  # fmt: skip
-    parts.append("<h3>Groups</h3>" + _greyed(table(headers, rows_g, "Rates of each group"), groups))
-    disp = doc.get("disparities") or {}
-    intervals = doc.get("intervals") or {}
-    limits = doc.get("thresholds") or {}
-    status = {str(r.get("check", "")).partition(":")[2]: r.get("status") for r in results}
-    rows_d = [
-        [
-            f"<code>{esc(k)}</code>",
-            _with_interval(v, *(intervals.get(k) or [None, None])[:2]),
-            fmt_num(limits.get(k)),
-            _status_badge(status[k]) if k in status else '<span class="reason">not checked</span>',
-        ]
-        for k, v in disp.items()
-    ]
-    if rows_d:
-        headers_d = [("disparity", False), ("value (interval)", True), ("limit", True), ("status", False)]
-        parts.append("<h3>Disparities</h3>" + table(headers_d, rows_d, "Disparities between groups"))
-    if ff:
-        flagged = bool(ff.get("flagged"))
-        parts.append(
-            f"<p>{badge('bad' if flagged else 'ok', 'flagged' if flagged else 'holds')} "
-            f"<strong>Four-fifths rule</strong>: the lowest selection rate "
-            f"(<code>{esc(group_label(ff.get('lowest')))}</code>) is {esc(fmt_num(ff.get('ratio'), 3))} "
-            f"of the highest (<code>{esc(group_label(ff.get('highest')))}</code>); the rule asks for at "
-            f"least {esc(fmt_num(ff.get('threshold')))}. "
-            f"Test of equal rates: p {esc(fmt_p(ff.get('p_value')))}"
-            f" (Fisher {esc(fmt_p(ff.get('fisher_p_value')))}).</p>"
-        )
+    parts = [_checks_list(results), groups_block(doc, fid, figures), disparities_block(doc, results)]
+    parts.append(four_fifths_block(doc))
     for note in doc.get("notes") or []:
         parts.append(f'<p class="note">{esc(note)}</p>')
     return "".join(parts)
-
-
-def _greyed(markup: str, groups: Sequence[Mapping[str, Any]]) -> str:
-    """Mark the rows of groups that were not judged (in order) with ``class="greyed"``."""
-    out, rest = [], markup
-    head, sep, tail = rest.partition("<tbody>")
-    out.append(head + sep)
-    for g in groups:
-        cls = "" if g.get("judged", True) else ' class="greyed"'
-        before, sep2, tail = tail.partition("<tr>")
-        out.append(before + (f"<tr{cls}>" if sep2 else ""))
-    out.append(tail)
-    return "".join(out)
 
 
 def _calibration(doc: Doc, results: list[Any], fid: str, figures: Figures) -> str:

@@ -161,6 +161,22 @@ class DriftReport:
             out["multivariate"] = _clean(self.multivariate)
         return out
 
+    def _repr_html_(self) -> str:
+        """The drift report in a notebook (summary and tests; without distributions, which need
+        the profiles: see :func:`mlaudit.report.render_drift`)."""
+        summary = f"{len(self.drifted_columns)} of {len(self.columns)} drifted: {self.drifted_columns}"
+        try:
+            from mlaudit.report.drift_report import drift_html
+            from mlaudit.report.html import HtmlReport
+            from mlaudit.stats.profile import Profile
+
+            empty = (Profile(self.reference_rows, {}), Profile(self.current_rows, {}))
+            return HtmlReport(drift_html(self, *empty), title="Data drift")._repr_html_()
+        except (ImportError, InputError) as exc:  # no plotly (the report extra): no page
+            from html import escape
+
+            return f"<pre>{escape(summary)}</pre><p>(no HTML report: {escape(str(exc))})</p>"
+
     def results(self) -> list[Result]:
         """One :class:`Result` per column (``check="drift:<column>"``): ``fail`` when
         drifted, ``warn`` when skipped, else ``pass``; value = effect size."""

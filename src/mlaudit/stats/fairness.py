@@ -212,6 +212,18 @@ class FairnessReport:
             "passed": self.passed,
         }
 
+    def _repr_html_(self) -> str:
+        """The fairness report in a notebook (an isolated iframe)."""
+        summary = "\n".join(f"{r.status:5} {r.check} {r.value}" for r in self.results())
+        try:
+            from mlaudit.report.fairness_report import render_fairness
+
+            return render_fairness(self.to_dict())._repr_html_()
+        except (ImportError, InputError) as exc:  # no plotly (the report extra): no page
+            from html import escape
+
+            return f"<pre>{escape(summary)}</pre><p>(no HTML report: {escape(str(exc))})</p>"
+
 
 def assess_fairness(
     data: TableLike,

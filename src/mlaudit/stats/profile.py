@@ -326,6 +326,18 @@ class Profile:
             "columns": [c.to_dict() for c in self.columns.values()],
         }
 
+    def _repr_html_(self) -> str:
+        """The profile as a report in a notebook (an isolated iframe)."""
+        summary = f"{self.rows} rows, columns: {', '.join(self.columns)}"
+        try:
+            from mlaudit.report.profile_report import render_profile
+
+            return render_profile(self)._repr_html_()
+        except (ImportError, InputError) as exc:  # no plotly (the report extra): no page
+            from html import escape
+
+            return f"<pre>{escape(summary)}</pre><p>(no HTML report: {escape(str(exc))})</p>"
+
     def to_bytes(self) -> bytes:
         """A versioned envelope: magic, 4-byte header length, JSON header, sketch bytes."""
         blobs = bytearray()
