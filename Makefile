@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(PY) bench/lineage.py
 	bash bench/setup_peers.sh
 	$(PY) bench/drift.py --tools mlaudit,scipy,evidently,nannyml,nannyml-1chunk,whylogs --mlaudit-10m --repeat 3
+	$(PY) bench/estimation.py --repeat 5
+	$(PY) bench/report_size.py --rows 1000000 --repeat 5 --out docs/benchmarks-reports.md
 
 clean:
 	rm -rf $(VENV) $(NODE) mlaudit-demo .pytest_cache

@@ -44,9 +44,9 @@ def test_demo_story(tmp_path: Path) -> None:
 
 def test_demo_cli_json_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "d"
-    assert main(["demo", "--out", str(out), "--json"]) == 0
+    assert main(["demo", "--out", str(out), "--json", "--rows", "3000"]) == 0
     first = orjson.loads(capsys.readouterr().out)
-    assert main(["demo", "--out", str(out), "--json"]) == 0  # an earlier demo is replaced
+    assert main(["demo", "--out", str(out), "--json", "--rows", "3000"]) == 0  # an earlier demo is replaced
     second = orjson.loads(capsys.readouterr().out)
     assert first["events"] == second["events"] and second["verified"]
 

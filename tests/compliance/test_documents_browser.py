@@ -108,3 +108,28 @@ def test_documents_render_offline_at_desktop_and_phone_width(
         assert seen["footer"]
         assert seen["slots"] == (1 if kind == "card" else 0)
         assert seen["overflow"] <= 0, f"the {kind} page scrolls sideways at {width}px"
+
+
+def test_the_demo_workspaces_html_reports_render_offline(
+    browser: Any, demo_workspace: Path, tmp_path: Path, shots: Path
+) -> None:
+    """Every HTML report kind, from what the demo left: its drift, profile and audit pages, and
+    the stored check, fairness (from the audit) and audit results re-rendered from the ledgered
+    documents."""
+    from mlaudit.report import audit_html, check_html, fairness_html, write_html
+
+    reports = demo_workspace.parent / "reports"
+    pages = {name: reports / f"{name}.html" for name in ("drift", "profile", "audit")}
+    with mlaudit.open(demo_workspace, create=False) as ws:
+        check = ws.audits.list(kind="check_report")[0].document
+        audit = ws.audits.list(kind="audit_report")[0].document
+    fairness = next(s["document"] for s in audit["sections"] if s["name"] == "fairness")
+    pages["check-stored"] = write_html(check_html(check), tmp_path / "check.html")
+    pages["fairness-stored"] = write_html(fairness_html(fairness), tmp_path / "fairness.html")
+    pages["audit-stored"] = write_html(audit_html(audit), tmp_path / "audit.html")
+    for name, path in pages.items():
+        seen = _open(browser, path, 1280, shots / f"demo-{name}-1280.png")
+        assert seen["problems"] == [], name
+        assert seen["overflow"] <= 0, name
+        if name != "check-stored":
+            assert seen["slots"] > 0, name

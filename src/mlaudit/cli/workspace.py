@@ -44,11 +44,12 @@ def init_command(
 def demo_command(
     out_dir: Path = typer.Option(Path("./mlaudit-demo"), "--out", help="Where to build the demo."),
     json: bool = JsonOpt,
+    rows: int = typer.Option(20_000, "--rows", min=2_000, help="Rows per month of synthetic data.", hidden=True),
 ) -> None:
     """Run the whole audit story on bundled synthetic data, in a fresh workspace."""
     from mlaudit.demo import run_demo
 
-    summary = run_demo(out_dir, quiet=json)
+    summary = run_demo(out_dir, quiet=json, rows=rows)
     if json:
         print_json(summary)
 
