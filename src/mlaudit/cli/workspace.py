@@ -44,7 +44,9 @@ def init_command(
 def demo_command(
     out_dir: Path = typer.Option(Path("./mlaudit-demo"), "--out", help="Where to build the demo."),
     json: bool = JsonOpt,
-    rows: int = typer.Option(20_000, "--rows", min=2_000, help="Rows per month of synthetic data.", hidden=True),
+    rows: int = typer.Option(
+        20_000, "--rows", min=2_000, help="Rows per month of synthetic data.", hidden=True
+    ),
 ) -> None:
     """Run the whole audit story on bundled synthetic data, in a fresh workspace."""
     from mlaudit.demo import run_demo
