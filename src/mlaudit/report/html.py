@@ -150,7 +150,8 @@ RUNTIME = """
  // Nothing is drawn while the page loads (the text and tables show at once); figures are
  // drawn as they come near the viewport, and the first EAGER right after the load event.
  var rest=ids;
- window.addEventListener("load",function(){setTimeout(function(){ids.slice(0,EAGER).forEach(draw);},0);});
+ function drawFrom(i){if(i<Math.min(EAGER,ids.length)){draw(ids[i]);setTimeout(function(){drawFrom(i+1);},0);}}
+ window.addEventListener("load",function(){setTimeout(function(){drawFrom(0);},0);});
  if("IntersectionObserver" in window){
   var io=new IntersectionObserver(function(entries){entries.forEach(function(e){
    if(e.isIntersecting){io.unobserve(e.target);draw(e.target.id);}});},{rootMargin:"800px 0px"});
