@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Integer,
     LargeBinary,
@@ -19,9 +20,13 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "approvals",
     "artifacts",
     "dataset_versions",
     "datasets",
+    "finding_events",
+    "findings",
+    "group_members",
     "ledger_checkpoints",
     "ledger_events",
     "ledger_head",
@@ -30,9 +35,13 @@ __all__ = [
     "lineage_runs",
     "metadata",
     "model_facts",
+    "model_risk",
+    "model_transitions",
     "model_versions",
     "models",
     "results",
+    "role_bindings",
+    "users",
     "workspace_meta",
 ]
 
@@ -213,4 +222,96 @@ model_facts = Table(
     Column("updated", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("seq", BigInteger, nullable=False),
+)
+
+
+# --- governance (migration 0005): every row was written with the ledger event at ``seq`` ----
+
+
+def _who() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("created", String(32), nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("seq", BigInteger, nullable=False),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("display_name", Text),
+    Column("email", Text),
+    Column("disabled", Boolean, nullable=False),
+    *_who(),
+)
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_name", String(200), primary_key=True),
+    Column("user_name", String(200), primary_key=True),
+    *_who(),
+)
+role_bindings = Table(
+    "role_bindings",
+    metadata,
+    Column("principal", String(220), primary_key=True),  # "user:NAME" or "group:NAME"
+    Column("role", String(32), primary_key=True),
+    Column("project", String(200), primary_key=True),  # "*" = every project
+    *_who(),
+)
+model_transitions = Table(
+    "model_transitions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version_id", String(32), nullable=False, index=True),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("reason", Text),
+    *_who(),
+)
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version_id", String(32), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("evidence", Text),
+    *_who(),
+)
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version_id", String(32)),
+    Column("title", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner", Text),
+    Column("due", String(32)),
+    Column("source", Text),
+    Column("updated", String(32), nullable=False),
+    *_who(),
+)
+finding_events = Table(
+    "finding_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("finding_id", String(32), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text),
+    Column("status", String(16)),
+    *_who(),
+)
+model_risk = Table(
+    "model_risk",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("tier", String(16), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("updated", String(32), nullable=False),
+    *_who(),
 )
