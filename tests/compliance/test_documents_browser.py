@@ -8,8 +8,6 @@ Screenshots go to ``$MLAUDIT_SCREENSHOTS`` if set, else to the test's tmp_path.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,90 +16,25 @@ import pytest
 import mlaudit
 from mlaudit.compliance import KINDS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 SUBJECTS = {"card": "credit-risk", "validation": "credit-risk", "annex-iv": "credit-risk"}
 
 pytestmark = pytest.mark.browser
-
-
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is missing (pip install playwright)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("MLAUDIT_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _open(browser: Any, path: Path, width: int, shot: Path) -> dict[str, Any]:
-    """Load ``path`` at ``width``, draw every figure, screenshot; return what was seen."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    problems: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog opened: {d.message}"), d.dismiss()))
-    page.on(
-        "request",
-        lambda r: (
-            None if r.url.startswith(("file:", "data:", "blob:")) else problems.append(f"request {r.url}")
-        ),
-    )
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    page.evaluate("() => { if (window.mlauditDrawAll) window.mlauditDrawAll(); }")
-    drawn = "[...document.querySelectorAll('.plot')].filter(el => el.querySelector('svg.main-svg .trace'))"
-    page.wait_for_function(f"{drawn}.length === document.querySelectorAll('.plot').length")
-    seen = page.evaluate(
-        """() => ({
-        slots: document.querySelectorAll('.plot').length,
-        sections: document.querySelectorAll('main section').length,
-        gaps: document.querySelectorAll('.gaps li').length,
-        footer: document.querySelector('.docmeta') !== null,
-        overflow: document.documentElement.scrollWidth - window.innerWidth,
-    })"""
-    )
-    page.screenshot(path=str(shot), full_page=True)
-    page.close()
-    seen["problems"] = problems
-    return seen
+MEASURES = {
+    "sections": "document.querySelectorAll('main section').length",
+    "gaps": "document.querySelectorAll('.gaps li').length",
+    "footer": "document.querySelector('.docmeta') !== null",
+}
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_documents_render_offline_at_desktop_and_phone_width(
-    browser: Any, demo_workspace: Path, tmp_path: Path, shots: Path, kind: str
+    open_page: Any, demo_workspace: Path, tmp_path: Path, shots: Path, kind: str
 ) -> None:
     subject = SUBJECTS.get(kind, "credit-applications@v1")
     with mlaudit.open(demo_workspace, create=False) as ws:
         made = ws.reports.generate(subject, kind, tmp_path / f"{kind}.html")
     for width in (1280, 390):
-        seen = _open(browser, made.path, width, shots / f"doc-{kind}-{width}.png")
+        seen = open_page(made.path, width, shots / f"doc-{kind}-{width}.png", MEASURES)
         assert seen["problems"] == []
         assert seen["sections"] == len(made.document.sections) + 1  # + the summary
         assert seen["gaps"] == len(made.document.gaps())
@@ -111,7 +44,7 @@ def test_documents_render_offline_at_desktop_and_phone_width(
 
 
 def test_the_demo_workspaces_html_reports_render_offline(
-    browser: Any, demo_workspace: Path, tmp_path: Path, shots: Path
+    open_page: Any, demo_workspace: Path, tmp_path: Path, shots: Path
 ) -> None:
     """Every HTML report kind, from what the demo left: its drift, profile and audit pages, and
     the stored check, fairness (from the audit) and audit results re-rendered from the ledgered
@@ -128,7 +61,7 @@ def test_the_demo_workspaces_html_reports_render_offline(
     pages["fairness-stored"] = write_html(fairness_html(fairness), tmp_path / "fairness.html")
     pages["audit-stored"] = write_html(audit_html(audit), tmp_path / "audit.html")
     for name, path in pages.items():
-        seen = _open(browser, path, 1280, shots / f"demo-{name}-1280.png")
+        seen = open_page(path, 1280, shots / f"demo-{name}-1280.png", MEASURES)
         assert seen["problems"] == [], name
         assert seen["overflow"] <= 0, name
         if name != "check-stored":

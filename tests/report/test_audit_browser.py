@@ -7,8 +7,6 @@ the test's tmp_path.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,90 +15,19 @@ from test_audit_report import audit_documents
 
 from mlaudit.report import render_audit
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
 pytestmark = pytest.mark.browser
-
-
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is missing (pip install playwright)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("MLAUDIT_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _open(browser: Any, path: Path, width: int, shot: Path) -> dict[str, Any]:
-    """Load ``path`` at ``width``, draw every figure, screenshot; return what was seen."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    problems: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog opened: {d.message}"), d.dismiss()))
-    page.on(
-        "request",
-        lambda r: (
-            None if r.url.startswith(("file:", "data:", "blob:")) else problems.append(f"request {r.url}")
-        ),
-    )
-    page.goto(path.as_uri())
-    page.wait_for_function("typeof window.mlauditDrawAll === 'function'")
-    page.evaluate("window.mlauditDrawAll()")
-    drawn = "[...document.querySelectorAll('.plot')].filter(el => el.querySelector('svg.main-svg .trace'))"
-    page.wait_for_function(f"{drawn}.length === document.querySelectorAll('.plot').length")
-    seen = page.evaluate(
-        """() => ({
-        slots: document.querySelectorAll('.plot').length,
-        plotly: document.querySelectorAll('.js-plotly-plot').length,
-        drawn: [...document.querySelectorAll('.plot.js-plotly-plot')]
-            .filter(el => el.querySelector('svg.main-svg .trace') !== null).length,
-        overflow: document.documentElement.scrollWidth - window.innerWidth,
-        sections: document.querySelectorAll('section.audit-section').length,
-    })"""
-    )
-    page.screenshot(path=str(shot), full_page=True)
-    page.close()
-    seen["problems"] = problems
-    return seen
+MEASURES = {"sections": "document.querySelectorAll('section.audit-section').length"}
 
 
 def test_audit_report_renders_offline_at_desktop_and_phone_width(
-    browser: Any, tmp_path: Path, shots: Path
+    open_page: Any, tmp_path: Path, shots: Path
 ) -> None:
     docs = audit_documents()
     for name, widths in (("full", (1280, 390)), ("nolabels", (390,))):
         doc = docs[name]
         path = render_audit(doc).save(tmp_path / f"audit-{name}.html")
         for width in widths:
-            seen = _open(browser, path, width, shots / f"audit-{name}-{width}.png")
+            seen = open_page(path, width, shots / f"audit-{name}-{width}.png", MEASURES)
             assert seen["problems"] == []
             assert seen["plotly"] > 0
             assert seen["drawn"] == seen["slots"] >= 5
