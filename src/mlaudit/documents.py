@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlaudit.errors import InputError, IntegrityError
+from mlaudit.fileio import write_atomic as _write_atomic
 from mlaudit.ledger import Ledger
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
@@ -96,30 +96,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
 
 def write_atomic(data: bytes, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
-    target = Path(path).expanduser().absolute()
-    if target.is_dir():
-        raise InputError("is a folder, not a file", path=str(target), hint="give a file name")
-    fd, tmp = -1, ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as out:
-            fd = -1
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if fd >= 0:
-            os.close(fd)
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise InputError(
-            f"cannot write the document: {exc.strerror or exc}",
-            path=str(target),
-            hint="choose a path in an existing folder you can write to",
-        ) from exc
-    return target
+    return _write_atomic(data, path, what="document")
 
 
 class Reports:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
@@ -25,6 +24,7 @@ from typing import Any
 import orjson
 
 from mlaudit.errors import InputError
+from mlaudit.fileio import write_atomic
 from mlaudit.report.format import esc
 
 __all__ = ["CURRENT_COLOUR", "REFERENCE_COLOUR", "HtmlReport", "page", "plotly_js", "write_html"]
@@ -150,7 +150,9 @@ RUNTIME = """
  // Nothing is drawn while the page loads (the text and tables show at once); figures are
  // drawn as they come near the viewport, and the first EAGER right after the load event.
  var rest=ids;
- function drawFrom(i){if(i<Math.min(EAGER,ids.length)){draw(ids[i]);setTimeout(function(){drawFrom(i+1);},0);}}
+ function drawFrom(i){
+  if(i<Math.min(EAGER,ids.length)){draw(ids[i]);setTimeout(function(){drawFrom(i+1);},0);}
+ }
  window.addEventListener("load",function(){setTimeout(function(){drawFrom(0);},0);});
  if("IntersectionObserver" in window){
   var io=new IntersectionObserver(function(entries){entries.forEach(function(e){
@@ -197,30 +199,7 @@ def write_html(html: str, path: str | os.PathLike[str]) -> Path:
     Returns the absolute path; a folder that does not exist or cannot be written is an
     :class:`~mlaudit.errors.InputError` naming the path.
     """
-    target = Path(path).expanduser().absolute()
-    if target.is_dir():
-        raise InputError("is a folder, not a file", path=str(target), hint="give a file name")
-    fd, tmp = -1, ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            fd = -1
-            out.write(html)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if fd >= 0:
-            os.close(fd)
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise InputError(
-            f"cannot write the report: {exc.strerror or exc}",
-            path=str(target),
-            hint="choose a path in an existing folder you can write to",
-        ) from exc
-    return target
+    return write_atomic(html.encode("utf-8"), path, what="report")
 
 
 @lru_cache(maxsize=1)
