@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from mlaudit.artifacts import record_artifact
 from mlaudit.errors import InputError, NotFound
+from mlaudit.governance.identity import require
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
 from mlaudit.store.tables import dataset_versions, datasets
@@ -131,6 +132,7 @@ class Datasets:
         ``table``); ``unordered`` makes the fingerprint independent of row order;
         ``keep_data`` also stores a Parquet snapshot in the artifact store.
         """
+        require(self._store, self._actor, "dataset.log")
         from mlaudit.data.fingerprint import fingerprint
         from mlaudit.data.sources import read, source_info
         from mlaudit.frames import to_table

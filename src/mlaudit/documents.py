@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlaudit.errors import InputError, IntegrityError
 from mlaudit.fileio import write_atomic as _write_atomic
+from mlaudit.governance.identity import project_of, require
 from mlaudit.ledger import Ledger
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
@@ -140,6 +141,7 @@ class Reports:
         ``format`` is ``html``, ``md`` or ``pdf`` (default: from the file's suffix). The bytes
         written are the bytes hashed: for a PDF, the PDF.
         """
+        require(self._store, self._actor, "report.generate", project=project_of(subject))
         fmt = format or {".md": "md", ".markdown": "md", ".pdf": "pdf"}.get(Path(path).suffix.lower(), "html")
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r}", hint=f"one of: {', '.join(FORMATS)}")

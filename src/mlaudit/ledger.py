@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlaudit.governance.identity import require
 from mlaudit.store import Store, checkpoints
 from mlaudit.store import ledger as _ledger
 from mlaudit.store.checkpoints import Checkpoint, ConsistencyProof, InclusionProof
@@ -73,6 +74,7 @@ class Ledger:
 
     def checkpoint(self, export: str | Path | None = None) -> Checkpoint:
         """Sign and store a checkpoint of the ledger now; optionally export it to a file."""
+        require(self._store, self._actor, "ledger.checkpoint")
         key = self._store.signing_key()
         meta = self._store.meta
         with self._store.write(self._actor) as tx:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from mlaudit.artifacts import record_artifact
 from mlaudit.errors import InputError, NotFound
+from mlaudit.governance.identity import require
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
 from mlaudit.store.tables import model_facts, model_versions, models
@@ -135,6 +136,7 @@ class ModelRegistry:
         """
         from mlaudit.models import load
 
+        require(self._store, self._actor, "model.register", project=str(name))
         if not isinstance(name, str) or not _NAME.match(name) or "@" in name:
             raise InputError(f"not a usable model name: {name!r}", hint="letters, digits, '.', '_', '-', '/'")
         model = load(artifact, framework=framework, trust_pickle=trust_pickle, **options)
@@ -210,6 +212,7 @@ class ModelRegistry:
         Fields: see ``FACT_FIELDS``. Changed fields are recorded in one ``model.described``
         event; returns every fact the model now has.
         """
+        require(self._store, self._actor, "model.describe", project=name)
         unknown = sorted(set(facts) - set(FACT_FIELDS))
         if unknown:
             raise InputError(

@@ -21,6 +21,10 @@ from mlaudit.audits import Audits
 from mlaudit.config import current_actor
 from mlaudit.datasets import Datasets
 from mlaudit.documents import Reports
+from mlaudit.governance.findings import Findings
+from mlaudit.governance.identity import Access
+from mlaudit.governance.lifecycle import Lifecycle
+from mlaudit.governance.tiering import Risk
 from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
 from mlaudit.registry import ModelRegistry
@@ -38,6 +42,7 @@ class Workspace:
     def __init__(self, store: Store, actor: str) -> None:
         self.store = store
         self.actor = actor
+        self.access = Access(store, actor)
         self.ledger = Ledger(store, actor)
         self.artifacts = Artifacts(store, actor)
         self.audits = Audits(store, actor)
@@ -45,6 +50,9 @@ class Workspace:
         self.datasets = Datasets(store, actor)
         self.models = ModelRegistry(store, actor, self)
         self.reports = Reports(store, actor, self)
+        self.lifecycle = Lifecycle(store, actor, self)
+        self.findings = Findings(store, actor, self)
+        self.risk = Risk(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

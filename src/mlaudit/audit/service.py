@@ -24,6 +24,7 @@ from mlaudit.audit.result import AuditReport
 from mlaudit.audit.runner import Progress, run_audit
 from mlaudit.audit.suite import Suite, load_suite
 from mlaudit.errors import InputError, NotFound
+from mlaudit.governance.identity import project_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -80,6 +81,7 @@ def audit_model(
     seed: int = 0,
 ) -> AuditReport:
     """Audit model version ``model`` (``"credit"``, ``"credit@v2"``); see :meth:`Workspace.audit`."""
+    ws.access.require("audit.run", project=project_of(model))
     version = ws.models.get(model)
     # The artifact was trusted when it was registered (registering a pickle needs trust_pickle)
     # and the bytes are checked against that digest when read back, so loading it again for an

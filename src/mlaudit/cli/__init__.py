@@ -11,11 +11,13 @@ import sys
 
 import typer
 
+from mlaudit.cli import access as _access
 from mlaudit.cli import audit as _audit
 from mlaudit.cli import check as _check
 from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
 from mlaudit.cli import fairness as _fairness
+from mlaudit.cli import governance as _governance
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import model as _model
@@ -47,6 +49,8 @@ _lineage.register(app)
 _model.register(app)
 _audit.register(app)
 _report.register(app)
+_governance.register(app)
+_access.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

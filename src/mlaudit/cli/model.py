@@ -181,5 +181,71 @@ def _facts_file(path: Path) -> dict[str, str | None]:
     return {str(k).replace("-", "_"): (None if v is None else str(v).strip()) for k, v in data.items()}
 
 
+@model_app.command("transition")
+def transition_command(
+    ref: str = typer.Argument(..., help="NAME@vN (or NAME for the latest version)."),
+    to: str = typer.Argument(
+        ..., help="in_validation, approved, rejected, deployed, retired or draft (withdraw)."
+    ),
+    reason: str | None = typer.Option(None, "--reason", "-m", help="Why (kept in the ledger)."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Move a model version to another lifecycle status (checked and ledgered)."""
+    with _open(workspace) as ws:
+        t = ws.lifecycle.transition(ref, to, reason)
+    if json:
+        print_json(t.to_dict())
+        return
+    out.print(f"{t.ref}: {t.from_status} → {t.to_status} by {t.actor} (seq {t.seq})")
+
+
+@model_app.command("approve")
+def approve_command(
+    ref: str = typer.Argument(..., help="NAME@vN in validation."),
+    rationale: str = typer.Option(..., "--rationale", "-m", help="Why (required)."),
+    decision: str = typer.Option("approve", "--decision", help="approve or reject."),
+    role: str = typer.Option("validator", "--role", help="Deciding as validator or approver."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Record a maker-checker decision on a version (never by its developers or submitter)."""
+    with _open(workspace) as ws:
+        a = ws.lifecycle.approve(ref, decision, rationale, role)
+        v = ws.models.get(ref)
+    if json:
+        print_json(a.to_dict() | {"ref": v.ref})
+        return
+    out.print(f"{a.decision} of {v.ref} by {a.actor} as {a.role} (seq {a.seq}), evidence {a.evidence}")
+
+
+@model_app.command("history")
+def history_command(
+    ref: str = typer.Argument(..., help="NAME (every version) or NAME@vN."),
+    at: str | None = typer.Option(
+        None, "--at", help="Instead: which version was deployed at this time (ISO 8601)."
+    ),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Lifecycle transitions of a model or version, or the version deployed at --at."""
+    with _open(workspace) as ws:
+        if at is not None:
+            v = ws.lifecycle.deployed_at(ref.split("@", 1)[0], at)
+            if json:
+                print_json({"model": ref, "at": at, "deployed": v.ref if v else None})
+            else:
+                out.print(f"deployed at {at}: {v.ref if v else 'none'}")
+            return
+        steps = ws.lifecycle.history(ref)
+    if json:
+        print_json([t.to_dict() for t in steps])
+        return
+    table = Table("when", "version", "from", "to", "by", "reason", "seq")
+    for t in steps:
+        table.add_row(t.created, t.ref, t.from_status, t.to_status, t.actor, t.reason or "", str(t.seq))
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(model_app, name="model")
