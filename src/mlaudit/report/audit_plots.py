@@ -17,6 +17,7 @@ from typing import Any, TypeGuard
 
 from mlaudit.report.format import fmt_int, fmt_num, plot_text, shorten
 from mlaudit.report.html import CURRENT_COLOUR, FONT_STACK, REFERENCE_COLOUR
+from mlaudit.report.plots import unique_labels
 
 __all__ = [
     "bins_labels",
@@ -104,7 +105,7 @@ def fairness_figure(groups: Sequence[Mapping[str, Any]], *, four_fifths: float |
     metrics = [k for k in _FAIR_COLOURS if any(_finite(g.get(k)) for g in shown)]
     if not shown or not metrics:
         return None
-    names = _unique_labels([group_label(g.get("group")) for g in shown], 18)
+    names = unique_labels([group_label(g.get("group")) for g in shown], 18)
     labels = [
         f"{name}<br>n={fmt_int(g.get('count'))}" + ("" if g.get("judged", True) else " · not judged")
         for name, g in zip(names, shown, strict=True)
@@ -209,7 +210,7 @@ def importance_figure(importances: Sequence[Mapping[str, Any]], metric: str) -> 
     if not rows:
         return None
     bars = {
-        "type": "bar", "orientation": "h", "y": _unique_labels([str(r.get("feature")) for r in rows]),
+        "type": "bar", "orientation": "h", "y": unique_labels([str(r.get("feature")) for r in rows]),
         "x": [r["mean"] for r in rows],
         "error_x": {"type": "data", "array": [r.get("std") or 0 for r in rows], "color": _INK,
                     "thickness": 1.5},
@@ -232,7 +233,7 @@ def robustness_figure(per_feature: Mapping[str, float], threshold: float | None)
         return None
     limit = threshold if _finite(threshold) else None
     bars = {
-        "type": "bar", "orientation": "h", "y": _unique_labels([k for k, _ in items]),
+        "type": "bar", "orientation": "h", "y": unique_labels([k for k, _ in items]),
         "x": [v for _, v in items],
         "marker": {"color": [_BAD if limit is not None and v > limit else REFERENCE_COLOUR
                              for _, v in items]},
@@ -262,20 +263,6 @@ def robustness_figure(per_feature: Mapping[str, float], threshold: float | None)
 
 def _finite(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
-
-
-def _unique_labels(names: Sequence[str], limit: int = 40) -> list[str]:
-    """Escaped, shortened and distinct (Plotly merges equal category labels)."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        label = plot_text(shorten(name, limit)) or "(empty)"
-        base, n = label, 2
-        while label in seen:
-            label, n = f"{base} ({n})", n + 1
-        seen.add(label)
-        out.append(label)
-    return out
 
 
 def _axis(**extra: Any) -> dict[str, Any]:
@@ -308,7 +295,7 @@ def disparity_figure(
     names = [k for k, v in disparities.items() if _finite(v)][:MAX_BARS]
     if not names:
         return None
-    labels = _unique_labels([n.replace("_", " ") for n in names], 32)
+    labels = unique_labels([n.replace("_", " ") for n in names], 32)
     plus, minus = [], []
     for n in names:
         v, band = float(disparities[n]), intervals.get(n)

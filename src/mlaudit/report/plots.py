@@ -61,7 +61,7 @@ def severity_figure(columns: Sequence[ColumnDrift]) -> Figure | None:
     if not tested:
         return None
     ranked = sorted(tested, key=lambda c: (-c.drifted, -_ratio(c)))[:MAX_SEVERITY_BARS]
-    labels = _unique_labels([c.name for c in ranked], 20)
+    labels = unique_labels([c.name for c in ranked], 20)
     ratios = [_ratio(c) for c in ranked]
     cap = min(max([*ratios, 1.0]) * 1.08, _SEVERITY_CAP * 1.08)
     hover = [
@@ -208,7 +208,7 @@ def _categories_figure(
         key=lambda k: (-max(ref_share.get(k, 0.0), cur_share.get(k, 0.0)), k),
     )
     shown = keys[:MAX_CATEGORIES]
-    labels = _unique_labels(shown, 24)
+    labels = unique_labels(shown, 24)
     rest = len(keys) > MAX_CATEGORIES or _has_more(ref) or (cur is not None and _has_more(cur))
     if rest:
         labels.append("(all others)")
@@ -275,7 +275,7 @@ def _ratio(c: ColumnDrift) -> float:
     return max(0.0, c.effect / c.threshold)
 
 
-def _unique_labels(names: Sequence[str], limit: int) -> list[str]:
+def unique_labels(names: Sequence[str], limit: int = 40) -> list[str]:
     """Escaped, shortened, and distinct (Plotly merges equal category labels into one bar)."""
     out: list[str] = []
     seen: set[str] = set()
