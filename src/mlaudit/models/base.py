@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -304,3 +304,22 @@ class BaseModel(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.framework} {self._fingerprint[:19]}>"
+
+
+def outputs_to_proba(
+    raw: np.ndarray, *, task: Any, output: str, classes: Sequence[Any] | None, framework: str
+) -> np.ndarray:
+    """A network's outputs as ``(rows, classes)`` probabilities: one binary output through a
+    sigmoid (unless already probabilities), several through a softmax (Keras and torch share it)."""
+    if task == "binary" and (raw.ndim == 1 or raw.shape[1] == 1):
+        p = raw.reshape(-1)
+        p = p if output == "probabilities" else 1.0 / (1.0 + np.exp(-p))
+        return np.column_stack([1.0 - p, p])
+    if raw.ndim != 2:
+        raise InputError(f"a classifier's output must be (rows, classes), not {raw.shape}")
+    if classes is not None and raw.shape[1] != len(classes):
+        raise InputError(f"the {framework} model gives {raw.shape[1]} outputs for {len(classes)} classes")
+    if output == "probabilities":
+        return raw
+    shifted: np.ndarray = np.exp(raw - raw.max(axis=1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlaudit.errors import InputError
-from mlaudit.models.base import BaseModel, Task, sha256_hex, table_to_matrix
+from mlaudit.models.base import BaseModel, Task, outputs_to_proba, sha256_hex, table_to_matrix
 from mlaudit.models.loader import is_keras_model
 
 __all__ = ["KerasModel"]
@@ -145,18 +145,9 @@ class KerasModel(BaseModel):
         return np.asarray(out, dtype=np.float64)
 
     def _proba_from(self, raw: np.ndarray) -> np.ndarray:
-        if self.task == "binary" and (raw.ndim == 1 or raw.shape[1] == 1):
-            p = raw.reshape(-1)
-            p = p if self.output == "probabilities" else 1.0 / (1.0 + np.exp(-p))
-            return np.column_stack([1.0 - p, p])
-        if raw.ndim != 2:
-            raise InputError(f"a classifier's output must be (rows, classes), not {raw.shape}")
-        if self._classes is not None and raw.shape[1] != len(self._classes):
-            raise InputError(f"the Keras model gives {raw.shape[1]} outputs for {len(self._classes)} classes")
-        if self.output == "probabilities":
-            return raw
-        shifted: np.ndarray = np.exp(raw - raw.max(axis=1, keepdims=True))
-        return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
+        return outputs_to_proba(
+            raw, task=self.task, output=self.output, classes=self._classes, framework="Keras"
+        )
 
     def _predict(self, table: pa.Table) -> Any:
         raw = self._raw(table)
