@@ -8,6 +8,7 @@ verifies because it never held them.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from mlaudit.store.artifacts import check_digest
 from mlaudit.store.ledger import utc_now
 from mlaudit.store.tables import artifacts as artifacts_table
 
-__all__ = ["ArtifactRecord", "Artifacts", "record_artifact"]
+__all__ = ["ArtifactRecord", "Artifacts", "erase_artifacts", "record_artifact"]
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,7 @@ class Artifacts:
 
     def list(self) -> list[ArtifactRecord]:
         with self._store.read() as conn:
-            rows = conn.execute(
-                sa.select(artifacts_table).order_by(artifacts_table.c.created)
-            ).all()
+            rows = conn.execute(sa.select(artifacts_table).order_by(artifacts_table.c.created)).all()
         return [ArtifactRecord(**r._asdict()) for r in rows]
 
     def erase(self, digest: str, *, reason: str) -> ArtifactRecord:
@@ -95,16 +94,23 @@ class Artifacts:
         record = self.info(digest)
         when = utc_now()
         with self._store.write(self._actor) as tx:
-            tx.conn.execute(
-                sa.update(artifacts_table)
-                .where(artifacts_table.c.digest == digest)
-                .values(erased=when)
-            )
-            tx.record("artifact.erased", f"artifact:{digest}", {"digest": digest, "reason": reason})
-            self._store.artifacts.delete(digest)  # inside the transaction: no commit if this fails
+            erase_artifacts(tx, self._store, [digest], reason=reason, when=when)
         return ArtifactRecord(
             record.digest, record.size, record.media_type, record.name, record.created, when
         )
+
+
+def erase_artifacts(tx: Tx, store: Store, digests: Sequence[str], *, reason: str, when: str) -> None:
+    """Mark ``digests`` erased and record ``artifact.erased`` for each inside ``tx``, then delete
+    their bytes — last, still inside the transaction, so that nothing is committed if a delete
+    fails (a retry deletes what is left)."""
+    for digest in digests:
+        tx.conn.execute(
+            sa.update(artifacts_table).where(artifacts_table.c.digest == digest).values(erased=when)
+        )
+        tx.record("artifact.erased", f"artifact:{digest}", {"digest": digest, "reason": reason})
+    for digest in digests:
+        store.artifacts.delete(digest)
 
 
 def record_artifact(tx: Tx, digest: str, size: int, media_type: str, name: str | None) -> ArtifactRecord:

@@ -62,6 +62,33 @@ class Settings(BaseSettings):
     progress: bool = Field(
         True, description="Show progress bars on a terminal (never in --json output)."
     )
+    # --- the server (`mlaudit serve`) ---------------------------------------------------------
+    server_host: str = Field("127.0.0.1", description="Address `mlaudit serve` listens on.")
+    server_port: int = Field(8765, ge=1, le=65535, description="Port `mlaudit serve` listens on.")
+    allowed_hosts: list[str] = Field(
+        ["127.0.0.1", "localhost", "testserver"],
+        description="Host header values the server answers (others get 400); add the public name "
+        "of the server. JSON list in the environment variable.",
+    )
+    cors_origins: list[str] = Field(
+        [],
+        description="Origins allowed to call the API from a browser (CORS). Empty: same origin only.",
+    )
+    session_hours: float = Field(12.0, gt=0, description="How long a web login lasts.")
+    cookie_secure: bool = Field(
+        True,
+        description="Send the session cookie only over HTTPS (browsers also accept it on "
+        "http://localhost). Turn off only behind a TLS-terminating proxy that rewrites the scheme.",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins per user name or client within login_window_minutes "
+        "before further attempts are refused with 429.",
+    )
+    login_window_minutes: float = Field(15.0, gt=0, description="Window of the login rate limit.")
+    upload_max_mb: float = Field(
+        64.0, gt=0, description="Largest request body the server accepts (uploads), in MB."
+    )
+    page_max: int = Field(500, ge=1, description="Largest page size of any list in the API.")
 
 
 @lru_cache(maxsize=1)

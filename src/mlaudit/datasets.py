@@ -29,7 +29,7 @@ from mlaudit.errors import InputError, NotFound
 from mlaudit.governance.identity import require
 from mlaudit.store import Store
 from mlaudit.store.ledger import utc_now
-from mlaudit.store.tables import dataset_versions, datasets
+from mlaudit.store.tables import artifacts, dataset_versions, datasets, erasures
 
 __all__ = ["DatasetVersion", "Datasets", "LogResult", "parse_ref"]
 
@@ -68,6 +68,7 @@ class DatasetVersion:
     created: str
     actor: str
     seq: int
+    erased: str | None = None  # when its raw data (snapshot, profile) was erased (ws.retention)
 
     @property
     def node(self) -> str:
@@ -241,9 +242,10 @@ class Datasets:
             query = query.where(dataset_versions.c.id == wanted)
         with self._store.read() as conn:
             row = conn.execute(query).one_or_none()
+            erased = _erased(conn, name)
         if row is None:
             raise NotFound(f"no dataset version {ref!r}" + (f" version {version}" if version else ""))
-        return _version(row)
+        return _version(row, erased)
 
     def versions(self, name: str) -> list[DatasetVersion]:
         with self._store.read() as conn:
@@ -252,9 +254,15 @@ class Datasets:
                 .where(dataset_versions.c.dataset == name)
                 .order_by(dataset_versions.c.number)
             ).all()
+            erased = _erased(conn, name)
         if not rows:
             raise NotFound(f"no dataset {name!r}")
-        return [_version(r) for r in rows]
+        return [_version(r, erased) for r in rows]
+
+    def schema_change(self, old: str, new: str) -> dict[str, Any] | None:
+        """Columns ``added``, ``removed`` and ``retyped`` from version ``old`` to ``new``
+        (``"train@v1"``, ``"train@v2"``); None when the schemas are equal."""
+        return _schema_change(self.get(old).schema, self.get(new).schema)
 
     def names(self) -> list[str]:
         with self._store.read() as conn:
@@ -270,6 +278,7 @@ class Datasets:
                 f"dataset version {version.ref} kept no data",
                 hint="log it with keep_data=True (`mlaudit data log --keep-data`) or pass the file",
             )
+        self._check_erased(version, version.data, "data")
         return pq.read_table(pa.BufferReader(self._store.artifacts.get(version.data)))
 
     def profile(self, version: DatasetVersion) -> Any:
@@ -278,10 +287,40 @@ class Datasets:
 
         if version.profile is None:
             raise NotFound(f"dataset version {version.ref} has no stored profile")
+        self._check_erased(version, version.profile, "profile")
         return Profile.from_bytes(self._store.artifacts.get(version.profile))
 
+    def _check_erased(self, version: DatasetVersion, digest: str, what: str) -> None:
+        """NotFound saying when, by whom and why, when the bytes of ``digest`` were erased."""
+        with self._store.read() as conn:
+            gone = conn.execute(sa.select(artifacts.c.erased).where(artifacts.c.digest == digest)).scalar()
+            if gone is None:
+                return
+            rows = conn.execute(
+                sa.select(erasures)
+                .where(erasures.c.dataset == version.dataset, erasures.c.version == version.number)
+                .order_by(erasures.c.seq)
+            ).all()
+        row = next((r for r in rows if digest in orjson.loads(r.digests)), None)
+        if row is None:  # the same bytes were erased as an artifact (`ws.artifacts.erase`)
+            raise NotFound(f"the {what} of {version.ref} was erased on {gone}")
+        raise NotFound(
+            f"the {what} of {version.ref} was erased on {row.created} by {row.actor}: {row.reason}",
+            hint="its fingerprint, schema and row count remain; log the data again if you still hold it",
+        )
 
-def _version(row: Any) -> DatasetVersion:
+
+def _erased(conn: Any, name: str) -> dict[int, str]:
+    """When each erased version of dataset ``name`` was first erased: ``{number: time}``."""
+    rows = conn.execute(
+        sa.select(erasures.c.version, erasures.c.created)
+        .where(erasures.c.dataset == name)
+        .order_by(erasures.c.seq.desc())
+    ).all()
+    return {int(r.version): str(r.created) for r in rows}
+
+
+def _version(row: Any, erased: dict[int, str] | None = None) -> DatasetVersion:
     r = row._asdict() if hasattr(row, "_asdict") else dict(row)
     return DatasetVersion(
         id=r["id"],
@@ -300,6 +339,7 @@ def _version(row: Any) -> DatasetVersion:
         created=r["created"],
         actor=r["actor"],
         seq=int(r["seq"]),
+        erased=(erased or {}).get(int(r["number"])),
     )
 
 

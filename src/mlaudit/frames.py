@@ -224,7 +224,10 @@ def _from_records(records: Sequence[Mapping[str, Any]]) -> pa.Table:
         for key in record:
             names.setdefault(str(key), None)
     try:
-        return pa.Table.from_pylist([{str(k): v for k, v in r.items()} for r in records])
+        # column by column over the union of keys: from_pylist would take the keys of the first
+        # record only and silently drop the others
+        rows = [{str(k): v for k, v in r.items()} for r in records]
+        return pa.table({name: pa.array([r.get(name) for r in rows]) for name in names})
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         for name in names:
             try:

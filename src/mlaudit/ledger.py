@@ -55,18 +55,23 @@ class Ledger:
         *,
         action: str | None = None,
         subject: str | None = None,
+        actor: str | None = None,
         start: int = 0,
+        stop: int | None = None,
         limit: int | None = None,
         newest_first: bool = False,
     ) -> list[Event]:
-        """Events, oldest first (or newest first), filtered by action (prefix with ``*``) or subject."""
+        """Events with ``start <= seq < stop``, oldest first (or newest first), filtered by action
+        (prefix with ``*``), subject or actor."""
         with self._store.read() as conn:
             return list(
                 _ledger.events(
                     conn,
                     start=start,
+                    stop=stop,
                     action=action,
                     subject=subject,
+                    actor=actor,
                     limit=limit,
                     newest_first=newest_first,
                 )

@@ -21,12 +21,17 @@ from mlaudit.audits import Audits
 from mlaudit.config import current_actor
 from mlaudit.datasets import Datasets
 from mlaudit.documents import Reports
+from mlaudit.governance.credentials import Credentials
+from mlaudit.governance.exceptions import Exceptions
 from mlaudit.governance.findings import Findings
 from mlaudit.governance.identity import Access
 from mlaudit.governance.lifecycle import Lifecycle
+from mlaudit.governance.oversight import Oversight
+from mlaudit.governance.retention import Retention
 from mlaudit.governance.tiering import Risk
 from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
+from mlaudit.monitor import PredictionLog
 from mlaudit.registry import ModelRegistry
 from mlaudit.store import Store, resolve
 
@@ -43,6 +48,7 @@ class Workspace:
         self.store = store
         self.actor = actor
         self.access = Access(store, actor)
+        self.credentials = Credentials(store, actor)
         self.ledger = Ledger(store, actor)
         self.artifacts = Artifacts(store, actor)
         self.audits = Audits(store, actor)
@@ -53,6 +59,10 @@ class Workspace:
         self.lifecycle = Lifecycle(store, actor, self)
         self.findings = Findings(store, actor, self)
         self.risk = Risk(store, actor, self)
+        self.retention = Retention(store, actor, self)
+        self.predictions = PredictionLog(store, actor, self)
+        self.oversight = Oversight(store, actor, self)
+        self.exceptions = Exceptions(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

@@ -112,6 +112,7 @@ def test_untiered_model_uses_the_strictest_rules_and_says_so(tmp_path: Path) -> 
     report = ws.risk.gate("credit")
     assert report.tier == 1 and not report.tier_assigned
     assert report.results[0].message == "credit has no risk tier: the strictest rules (tier 1) apply"
+    assert report.results[0].status == "warn" and "tier" not in _failed(report)
     failed = _failed(report)
     assert failed["suite:full"] == "no stored audit of credit@v1 with suite 'full'"
     assert failed["status"] == "lifecycle status is draft; tier 1 requires approved or deployed"
@@ -143,3 +144,19 @@ def test_cli_exit_codes_and_messages(ready: mlaudit.Workspace, capsys: pytest.Ca
     assert doc["kind"] == "gate_report" and not doc["passed"]
     assert [r["rule"] for r in doc["results"] if r["status"] == "fail"] == ["findings"]
     assert main(["gate", "credit@v9", *w]) == 2
+
+
+def test_a_missing_tier_warns_but_does_not_refuse(
+    ready: mlaudit.Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlaudit.store.tables import model_risk
+
+    with ready.store.write(ready.actor) as tx:  # untier credit: tier-1 rules still hold
+        tx.conn.execute(sa.delete(model_risk))
+    report = ready.risk.gate("credit@v1")
+    assert report.passed and not report.tier_assigned and report.failed() == []
+    assert [(r.rule, r.status) for r in report.results if r.status != "pass"] == [("tier", "warn")]
+    capsys.readouterr()
+    assert main(["gate", "credit@v1", "-w", ready.location]) == 0
+    text = capsys.readouterr().out
+    assert "warn tier: credit has no risk tier" in text and "passed" in text

@@ -21,7 +21,10 @@ from mlaudit.cli import governance as _governance
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import model as _model
+from mlaudit.cli import predictions as _predictions
 from mlaudit.cli import report as _report
+from mlaudit.cli import retention as _retention
+from mlaudit.cli import server as _server
 from mlaudit.cli import stats as _stats
 from mlaudit.cli import workspace as _workspace
 from mlaudit.cli._common import err
@@ -47,10 +50,13 @@ _drift.register(app)
 _fairness.register(app)
 _lineage.register(app)
 _model.register(app)
+_predictions.register(app)
 _audit.register(app)
 _report.register(app)
 _governance.register(app)
 _access.register(app)
+_retention.register(app)
+_server.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

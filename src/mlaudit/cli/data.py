@@ -1,4 +1,4 @@
-"""``mlaudit data log | versions | show``: dataset versions in a workspace.
+"""``mlaudit data log | versions | show | erase``: dataset versions in a workspace.
 
 These commands join the ``data`` group made in :mod:`mlaudit.cli.stats`.
 """
@@ -73,7 +73,7 @@ def versions_command(
     if json:
         print_json([v.to_dict() for v in versions])
         return
-    table = Table("version", "created (UTC)", "by", "rows", "cols", "fingerprint", "source", "PII")
+    table = Table("version", "created (UTC)", "by", "rows", "cols", "fingerprint", "source", "PII", "erased")
     for v in versions:
         table.add_row(
             f"v{v.number}",
@@ -84,6 +84,7 @@ def versions_command(
             v.fingerprint[:19] + "…",
             v.source or "(python)",
             ", ".join(sorted({f["pii_type"] for f in v.pii})),
+            f"erased on {v.erased[:10]}" if v.erased else "",
         )
     out.print(table)
 
@@ -102,6 +103,8 @@ def show_command(
     out.print(f"[bold]{v.ref}[/] id {v.id}  {v.fingerprint}")
     out.print(f"{v.rows:,} rows × {v.columns} columns, logged {v.created} by {v.actor}, ledger seq {v.seq}")
     out.print(f"source: {v.source or '(python)'}" + (f"  query: {v.query}" if v.query else ""))
+    if v.erased:
+        out.print(f"[yellow]raw data erased on {v.erased}[/] (see `mlaudit data erase {v.ref}`)")
     table = Table("column", "type", "PII")
     pii = {f["column"]: f"{f['pii_type']} ({f['confidence']:.2f})" for f in v.pii}
     for field in v.schema:
@@ -109,8 +112,39 @@ def show_command(
     out.print(table)
 
 
+def erase_command(
+    ref: str = typer.Argument(..., help="NAME@vN: the dataset version whose raw data to erase."),
+    reason: str = typer.Option(
+        ..., "--reason", help="Why (e.g. the erasure request); recorded in the ledger."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Erase the kept data snapshot and stored profile of REF (right to erasure; ledgered).
+
+    The fingerprint, schema and row count stay, and the ledger still verifies. Refused while a
+    legal hold covers the version (`mlaudit hold list`).
+    """
+    from mlaudit.cli.retention import confirm
+
+    confirm(f"erase the raw data of {ref}", yes)
+    with _open(workspace) as ws:
+        e = ws.retention.erase(ref, reason)
+    if json:
+        print_json(e.to_dict())
+        return
+    if e.already:
+        out.print(f"{e.ref} was already erased on {e.created} by {e.actor}: {e.reason}")
+        return
+    out.print(f"erased the raw data of {e.ref}: {len(e.digests)} artifact(s) removed (ledger seq {e.seq})")
+    for d in e.digests:
+        out.print(f"  {d}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add log/versions/show to the ``data`` group (mounted by :mod:`mlaudit.cli.stats`)."""
+    """Add log/versions/show/erase to the ``data`` group (mounted by :mod:`mlaudit.cli.stats`)."""
     data_app.command("log")(log_command)
     data_app.command("versions")(versions_command)
     data_app.command("show")(show_command)
+    data_app.command("erase")(erase_command)

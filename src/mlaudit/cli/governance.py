@@ -1,4 +1,5 @@
-"""``mlaudit finding ...``, ``mlaudit risk tier|show``, ``mlaudit inventory``, ``mlaudit gate``."""
+"""``mlaudit finding ...``, ``mlaudit risk tier|show``, ``mlaudit inventory``, ``mlaudit gate``,
+``mlaudit oversight record|list``, ``mlaudit exception grant|revoke|list``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ __all__ = ["register"]
 
 finding_app = typer.Typer(help="Model findings: raise, track, comment, close.", no_args_is_help=True)
 risk_app = typer.Typer(help="Model risk tiers (materiality, complexity, use).", no_args_is_help=True)
+oversight_app = typer.Typer(help="Human oversight: decisions on model outputs.", no_args_is_help=True)
+exception_app = typer.Typer(help="Policy exceptions: accepted, expiring gate failures.", no_args_is_help=True)
+_MARKS = {
+    "pass": "[green]pass[/]",
+    "warn": "[yellow]warn[/]",
+    "waived": "[cyan]WAIVED[/]",
+    "fail": "[bold red]FAIL[/]",
+}
 
 
 def _open(workspace: str | None):  # type: ignore[no-untyped-def]
@@ -187,7 +196,8 @@ def inventory_command(
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV on stdout."),
     workspace: str | None = WorkspaceOpt,
 ) -> None:
-    """Every model (retired ones too): owner, tier, status, validation dates, open findings."""
+    """Every model (retired ones too): owner, tier, status, validation dates, open findings,
+    active policy exceptions, oversight records (--json/--csv add inputs and upstream models)."""
     from mlaudit.governance.inventory import to_csv
 
     with _open(workspace) as ws:
@@ -209,6 +219,8 @@ def inventory_command(
         "next due",
         "overdue",
         "open findings",
+        "exceptions",
+        "oversight",
     )
     for e in entries:
         table.add_row(
@@ -222,6 +234,8 @@ def inventory_command(
             (e.next_validation_due or "")[:10],
             "[red]yes[/]" if e.overdue else "no",
             str(e.open_findings),
+            str(len(e.exceptions)),
+            str(e.overrides),
         )
     out.print(table)
 
@@ -232,7 +246,8 @@ def gate_command(
     workspace: str | None = WorkspaceOpt,
     json: bool = JsonOpt,
 ) -> None:
-    """Judge a model version against the release policy; exit 0 when every rule passes, else 1."""
+    """Judge a model version against the release policy; exit 0 when no rule fails (warn and
+    waived do not), else 1."""
     with _open(workspace) as ws:
         report = ws.risk.gate(ref, policy)
     if json:
@@ -241,10 +256,10 @@ def gate_command(
         note = "" if report.tier_assigned else " (no tier assigned: strictest rules)"
         out.print(f"gate {report.ref}: policy {report.policy}, tier {report.tier}{note}")
         for r in report.results:
-            mark = "[green]pass[/]" if r.status == "pass" else "[bold red]FAIL[/]"
-            out.print(f"  {mark} {escape(r.rule)}: {escape(r.message)}")
+            out.print(f"  {_MARKS[r.status]} {escape(r.rule)}: {escape(r.message)}")
+        waived = f" ({len(report.waived())} rule(s) waived by policy exceptions)" if report.waived() else ""
         out.print(
-            "[green]passed[/]"
+            f"[green]passed[/]{waived}"
             if report.passed
             else f"[bold red]refused[/]: {len(report.failed())} rule(s) failed"
         )
@@ -252,8 +267,133 @@ def gate_command(
         raise typer.Exit(1)
 
 
+def _text(value: object) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+def _json_arg(text: str, option: str) -> object:
+    import orjson
+
+    from mlaudit.errors import InputError
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise InputError(f"{option} is not JSON: {text!r}", hint=f"e.g. {option} '\"approve\"'") from None
+
+
+@oversight_app.command("record")
+def oversight_record_command(
+    ref: str = typer.Argument(..., help="MODEL@vN whose output was reviewed."),
+    case: str = typer.Option(..., "--case", help="Case id (application, claim, ...)."),
+    output: str = typer.Option(..., "--output", help="The model output, as JSON."),
+    decision: str = typer.Option(..., "--decision", help="The human decision, as JSON."),
+    rationale: str = typer.Option(..., "--rationale", help="Why (required)."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Record a person's decision on a model output (ledgered; an override when they differ)."""
+    with _open(workspace) as ws:
+        r = ws.oversight.record(
+            ref, case, _json_arg(output, "--output"), _json_arg(decision, "--decision"), rationale
+        )
+    if json:
+        print_json(r.to_dict())
+        return
+    what = "override" if r.overridden else "confirmed"
+    out.print(
+        escape(f"{r.id}  {r.ref} case {r.case_id}: {what} ({_text(r.model_output)} → {_text(r.decision)})")
+    )
+
+
+@oversight_app.command("list")
+def oversight_list_command(
+    model: str | None = typer.Argument(None, help="Only this model (or MODEL@vN)."),
+    since: str | None = typer.Option(None, "--since", help="Only records from this date or time on."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """List oversight records, then the override rate of each model version."""
+    with _open(workspace) as ws:
+        records = ws.oversight.list(model, since)
+        rates = ws.oversight.rates(model, since)
+    if json:
+        print_json({"records": [r.to_dict() for r in records], "rates": [r.to_dict() for r in rates]})
+        return
+    table = Table("id", "version", "case", "output", "decision", "override", "by", "when", "rationale")
+    for r in records:
+        cells = (r.id[:12], r.ref, r.case_id, _text(r.model_output), _text(r.decision),
+                 "yes" if r.overridden else "no", r.actor, r.created[:19], r.rationale)  # fmt: skip
+        table.add_row(*(escape(c) for c in cells))
+    out.print(table)
+    for rate in rates:
+        out.print(
+            f"{escape(rate.ref)}: {rate.overrides} override(s) in {rate.records} record(s) ({rate.rate:.0%})"
+        )
+
+
+@exception_app.command("grant")
+def exception_grant_command(
+    target: str = typer.Argument(..., help="MODEL (every version) or MODEL@vN."),
+    rule: str = typer.Option(..., "--rule", help="Gate rule as `mlaudit gate` names it, e.g. findings."),
+    rationale: str = typer.Option(..., "--rationale", help="Why the risk is accepted."),
+    expires: str = typer.Option(..., "--expires", help="Expiry date or time (ISO 8601)."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """Accept a failing gate rule until a date (ledgered; not by the version's makers)."""
+    with _open(workspace) as ws:
+        e = ws.exceptions.grant(target, rule, rationale, expires)
+    if json:
+        print_json(e.to_dict())
+        return
+    out.print(
+        escape(f"exception {e.id}: {e.ref} rule {e.rule} waived until {e.expires} (granted by {e.actor})")
+    )
+
+
+@exception_app.command("revoke")
+def exception_revoke_command(
+    exception_id: str = typer.Argument(..., help="Exception id."),
+    reason: str = typer.Option(..., "--reason", help="Why it ends now."),
+    workspace: str | None = WorkspaceOpt,
+) -> None:
+    """Revoke a policy exception (ledgered); the gate stops waiving its rule."""
+    with _open(workspace) as ws:
+        e = ws.exceptions.revoke(exception_id, reason)
+    out.print(escape(f"revoked exception {e.id} ({e.ref}, rule {e.rule})"))
+
+
+@exception_app.command("list")
+def exception_list_command(
+    model: str | None = typer.Argument(None, help="Only this model."),
+    workspace: str | None = WorkspaceOpt,
+    json: bool = JsonOpt,
+) -> None:
+    """List policy exceptions (active, expired and revoked), oldest first."""
+    from mlaudit.governance.inventory import parse_ts
+    from mlaudit.store.ledger import utc_now
+
+    with _open(workspace) as ws:
+        found = ws.exceptions.list(model)
+    now = parse_ts(utc_now())
+    if json:
+        print_json([e.to_dict() | {"active": e.active_at(now)} for e in found])
+        return
+    table = Table("id", "applies to", "rule", "expires", "state", "granted by", "rationale")
+    for e in found:
+        state = "active" if e.active_at(now) else f"revoked by {e.revoked_by}" if e.revoked else "expired"
+        cells = (e.id, e.ref, e.rule, e.expires, state, e.actor, e.rationale)
+        table.add_row(*(escape(c) for c in cells))
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(finding_app, name="finding")
     app.add_typer(risk_app, name="risk")
     app.command("inventory")(inventory_command)
     app.command("gate")(gate_command)
+    app.add_typer(oversight_app, name="oversight")
+    app.add_typer(exception_app, name="exception")

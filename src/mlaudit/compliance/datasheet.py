@@ -13,6 +13,7 @@ from mlaudit.store.tables import datasets
 if TYPE_CHECKING:
     from mlaudit.audits import StoredResult
     from mlaudit.datasets import DatasetVersion
+    from mlaudit.governance.retention import Erasure
     from mlaudit.lineage_graph import LineageGraph
     from mlaudit.workspace import Workspace
 
@@ -67,8 +68,19 @@ def _motivation(ws: Workspace, v: DatasetVersion) -> Section:
     return s
 
 
+def _when(ts: str) -> str:
+    return ts[:19].replace("T", " ")
+
+
+def _kept(v: DatasetVersion, erasure: Erasure | None) -> str:
+    if erasure is not None:
+        return f"erased on {_when(erasure.created)} UTC by {erasure.actor} ({erasure.reason})"
+    return "yes (Parquet snapshot)" if v.data else "no"
+
+
 def _composition(ws: Workspace, v: DatasetVersion, logged: Evidence) -> Section:
     s = Section("composition", "Composition", True).cite(logged)
+    erasure = ws.retention.erasure(v.ref) if v.erased else None
     s.add(
         Fields(
             (
@@ -76,17 +88,29 @@ def _composition(ws: Workspace, v: DatasetVersion, logged: Evidence) -> Section:
                 ("Rows × columns", f"{num(v.rows)} × {num(v.columns)}"),
                 ("Fingerprint", v.fingerprint + (" (row order ignored)" if v.unordered else "")),
                 ("Logged", f"{v.created[:19].replace('T', ' ')} UTC by {v.actor} (ledger seq {v.seq})"),
-                ("Raw data kept", "yes (Parquet snapshot)" if v.data else "no"),
+                ("Raw data kept", _kept(v, erasure)),
             )
         )
     )
     columns: dict[str, Any] = {}
+    if erasure is not None:
+        s.cite(Evidence("ledger", str(erasure.seq), f"dataset.erased {v.ref}", erasure.seq))
+        s.add(
+            Para(
+                f"Raw data erased on {_when(erasure.created)} UTC by {erasure.actor} ({erasure.reason}). "
+                "The fingerprint, schema and row count remain, and the ledger still verifies: it never "
+                "held the data."
+            )
+        )
     if v.profile:
-        s.cite(Evidence("digest", v.profile, "stored profile"))
         try:
             columns = {c["name"]: c for c in ws.datasets.profile(v).to_dict()["columns"]}
+            s.cite(Evidence("digest", v.profile, "stored profile"))
         except MLAuditError:
-            s.gap(f"The stored profile of {v.ref} could not be read from the artifact store.")
+            if erasure is None:
+                s.gap(f"The stored profile of {v.ref} could not be read from the artifact store.")
+            else:
+                s.add(Para("The stored profile was erased with the data: no column statistics remain."))
     else:
         s.gap(f"No profile stored for {v.ref}: log the data again with `mlaudit data log`.")
     rows = []

@@ -10,7 +10,9 @@ allows for the action, granted to them directly or to one of their groups, for t
 An action missing from the table is refused even in open mode.
 
 Every change is a ledger event in the same transaction as its row: ``user.added``,
-``user.disabled``, ``group.member_added``, ``role.granted``, ``role.revoked``.
+``user.disabled``, ``group.member_added``, ``role.granted``, ``role.revoked``. Nobody can lock
+the workspace out of its own administration: disabling the last enabled admin, or revoking
+the last grant that makes an enabled user an admin, is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from mlaudit.governance.permissions import PERMISSIONS, ROLES, allowed, roles_fo
 from mlaudit.store import Store
 from mlaudit.store.tables import group_members, role_bindings, users
 
-__all__ = ["Access", "User", "project_of", "require"]
+__all__ = ["Access", "User", "admins", "project_of", "require"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\-]{0,199}$")
 
@@ -86,6 +88,35 @@ def roles_of(conn: Connection, user: str, project: str | None = None) -> set[str
         )
     ).scalars()
     return set(rows)
+
+
+def admins(
+    conn: Connection, *, without_user: str | None = None, without_binding: str | None = None
+) -> set[str]:
+    """Enabled users holding ``admin`` on every project (directly or via a group), leaving out
+    user ``without_user`` and the admin grant to principal ``without_binding``."""
+    held = set(
+        conn.execute(
+            sa.select(role_bindings.c.principal).where(
+                role_bindings.c.role == "admin", role_bindings.c.project == "*"
+            )
+        ).scalars()
+    ) - {without_binding}
+    enabled = set(conn.execute(sa.select(users.c.name).where(sa.not_(users.c.disabled))).scalars())
+    enabled.discard(without_user)
+    found = {u for u in enabled if f"user:{u}" in held}
+    for m in conn.execute(sa.select(group_members)):
+        if m.user_name in enabled and f"group:{m.group_name}" in held:
+            found.add(m.user_name)
+    return found
+
+
+def _keep_an_admin(conn: Connection, what: str, **without: str) -> None:
+    if admins(conn) and not admins(conn, **without):
+        raise InputError(
+            f"refusing to {what}: the workspace would have no enabled admin left",
+            hint="grant admin to another user first (`mlaudit user grant NAME admin`)",
+        )
 
 
 def require(store: Store, actor: str, action: str, project: str | None = None) -> None:
@@ -194,6 +225,7 @@ class Access:
         self.require("user.manage")
         with self._store.write(self._actor) as tx:
             self._user_row(tx.conn, name)
+            _keep_an_admin(tx.conn, f"disable {name!r}", without_user=name)
             tx.record("user.disabled", f"user:{name}", {"name": name})
             tx.conn.execute(sa.update(users).where(users.c.name == name).values(disabled=True))
         return self.user(name)
@@ -234,6 +266,8 @@ class Access:
             )
             if tx.conn.execute(sa.select(role_bindings).where(where)).first() is None:
                 raise NotFound(f"{who} does not hold {role} on {project!r}")
+            if role == "admin" and project == "*":
+                _keep_an_admin(tx.conn, f"revoke admin from {who}", without_binding=who)
             tx.record("role.revoked", who, {"principal": who, "role": role, "project": project})
             tx.conn.execute(sa.delete(role_bindings).where(where))
 

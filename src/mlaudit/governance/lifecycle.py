@@ -32,7 +32,7 @@ from mlaudit.governance.identity import enforced, roles_of
 from mlaudit.store import Store
 from mlaudit.store.tables import approvals, model_transitions, model_versions
 
-__all__ = ["STATUSES", "TRANSITIONS", "Lifecycle", "Transition"]
+__all__ = ["STATUSES", "TRANSITIONS", "Lifecycle", "Transition", "check_independent"]
 
 STATUSES = ("draft", "in_validation", "approved", "deployed", "retired", "rejected")
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -63,6 +63,17 @@ class Transition:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def check_independent(conn: Any, version: Any, actor: str, what: str = "approve or reject it") -> None:
+    """Raise :class:`PermissionDenied` when ``actor`` is one of the makers of ``version`` (it
+    registered or submitted it, or is named in the model's developers) and so may not ``what``."""
+    why = _approvals.is_maker(conn, version, actor)
+    if why:
+        raise PermissionDenied(
+            f"maker-checker: {actor} {why} ({version.ref}) and may not {what}",
+            hint="someone who neither developed, registered nor submitted it must decide",
+        )
 
 
 def _when(value: str | datetime) -> datetime:
@@ -223,12 +234,7 @@ class Lifecycle:
             return _approvals.verify(conn, ids)
 
     def _check_independent(self, conn: Any, v: Any) -> None:
-        why = _approvals.is_maker(conn, v, self._actor)
-        if why:
-            raise PermissionDenied(
-                f"maker-checker: {self._actor} {why} ({v.ref}) and may not approve or reject it",
-                hint="someone who neither developed, registered nor submitted it must decide",
-            )
+        check_independent(conn, v, self._actor)
 
     def _check_decided(self, conn: Any, v: Any, decision: str) -> None:
         self._check_independent(conn, v)

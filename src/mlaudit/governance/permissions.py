@@ -61,6 +61,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "finding.update": _WRITERS,
     "finding.comment": _WRITERS,
     "model.tier": _r("validator", "admin"),
+    # human oversight, policy exceptions (risk acceptance), the prediction log
+    "oversight.record": _WRITERS,
+    "exception.grant": _r("approver", "admin"),
+    "exception.revoke": _r("approver", "admin"),
+    "prediction.log": _r("contributor", "admin"),
+    # retention: legal holds, applying retention periods, erasing a dataset's raw data
+    "retention.manage": _r("admin"),
+    "dataset.erase": _r("admin"),
     # people
     "user.manage": _r("admin"),
 }

@@ -3,8 +3,13 @@
 A policy is a YAML file with rules per risk tier (built in: ``governance/policies/default.yaml``,
 which documents every key). :func:`run_gate` judges one model version against the rules of its
 model's tier and returns a :class:`GateReport` with one :class:`GateResult` per rule; the CLI
-(``mlaudit gate``) exits 0 when every rule passes and 1 otherwise, printing each failing rule
+(``mlaudit gate``) exits 0 when no rule fails and 1 otherwise, printing each failing rule
 and why. Every key is validated: a typo names the key and the file.
+
+A result is ``pass``, ``warn`` (passes, but look: the model has no risk tier, so the strictest
+rules were applied), ``fail``, or ``waived``: the rule failed but an active policy exception
+(:mod:`mlaudit.governance.exceptions`) accepts that risk; the message names the exception, who
+granted it and when it expires. ``warn`` and ``waived`` do not refuse the release.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from pydantic import Field, model_validator
 
+from mlaudit.governance.exceptions import active_exceptions
 from mlaudit.governance.findings import OPEN_STATUSES
 from mlaudit.governance.inventory import parse_ts
 from mlaudit.governance.tiering import _read, _Strict
@@ -67,7 +73,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
 @dataclass(frozen=True)
 class GateResult:
     rule: str  # "tier", "suite:full", "findings", "approvals:validator", "validation_age", "status"
-    status: Literal["pass", "fail"]
+    status: Literal["pass", "warn", "fail", "waived"]
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -89,15 +95,20 @@ class GateReport:
 
     @property
     def passed(self) -> bool:
-        return all(r.status == "pass" for r in self.results)
+        """No rule failed (``warn`` and ``waived`` results do not refuse)."""
+        return not self.failed()
 
     def failed(self) -> list[GateResult]:
-        return [r for r in self.results if r.status != "pass"]
+        return [r for r in self.results if r.status == "fail"]
+
+    def waived(self) -> list[GateResult]:
+        return [r for r in self.results if r.status == "waived"]
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "results"}
         return {
             "kind": "gate_report",
+            "schema_version": 1,
             **data,
             "passed": self.passed,
             "results": [r.to_dict() for r in self.results],
@@ -118,7 +129,7 @@ def run_gate(
         out.append(
             GateResult(
                 "tier",
-                "pass",
+                "warn",
                 f"{version.model} has no risk tier: the strictest rules (tier {tier}) apply",
                 {"assigned": None, "applied": tier},
             )
@@ -168,6 +179,7 @@ def run_gate(
             .where(approvals.c.version_id == version.id, approvals.c.seq > (submitted or 0))
             .order_by(approvals.c.seq)
         ).all()
+        waivers = active_exceptions(conn, version.model, version.id, moment)
     out += _suites(rules, audits, version.ref)
     out += _findings(rules, open_rows)
     out += _approvals(ws, rules, approval_rows, version)
@@ -177,6 +189,7 @@ def run_gate(
         want = " or ".join(rules.required_status)
         msg = f"lifecycle status is {version.status}" + ("" if ok else f"; tier {tier} requires {want}")
         out.append(GateResult("status", "pass" if ok else "fail", msg, {"status": version.status}))
+    out = [_waive(r, waivers) for r in out]
     return GateReport(
         version.ref,
         version.model,
@@ -188,6 +201,22 @@ def run_gate(
         checked_at,
         out,
     )
+
+
+def _waive(result: GateResult, waivers: Sequence[Any]) -> GateResult:
+    """A failing result whose rule an active exception names becomes ``waived`` (the newest
+    such exception is named)."""
+    waivable = result.status == "fail" and result.rule != "approvals:verified"
+    found = [e for e in waivers if e.rule == result.rule] if waivable else []
+    if not found:
+        return result
+    e = found[-1]
+    message = (
+        f"{result.message} — waived by exception {e.id} (granted by {e.actor} on {e.created[:10]}, "
+        f"expires {e.expires}): {_short(e.rationale)}"
+    )
+    waiver = {"id": e.id, "granted_by": e.actor, "granted": e.created, "expires": e.expires, "ref": e.ref}
+    return GateResult(result.rule, "waived", message, result.details | {"waived_by": waiver})
 
 
 def _suites(rules: TierPolicy, audits: Sequence[Any], ref: str) -> list[GateResult]:

@@ -16,7 +16,10 @@ from mlaudit.errors import InputError
 
 __all__ = ["KINDS", "schema"]
 
-KINDS = ("profile", "drift_report", "check_report", "fairness_report", "audit_report", "performance_report")
+KINDS = (
+    "profile", "drift_report", "check_report", "fairness_report", "audit_report", "performance_report",
+    "gate_report",
+)  # fmt: skip
 _ALIASES = {"mlaudit.profile": "profile"}
 
 

@@ -191,8 +191,11 @@ def root_at(conn: Connection, size: int) -> str:
 def create(
     conn: Connection, *, workspace_id: str, key: Ed25519PrivateKey, public_pem: str
 ) -> Checkpoint:
-    """Sign and store a checkpoint of the ledger as it is now (reused if one exists at that size)."""
-    size, _ = ledger.head(conn)
+    """Sign and store a checkpoint of the ledger as it is now (reused if one exists at that size).
+
+    The ledger head is locked first, so that concurrent writers (other server processes on
+    PostgreSQL) neither append under the checkpoint nor sign the same size twice."""
+    size, _ = ledger.head(conn, lock=True)
     existing = conn.execute(
         sa.select(ledger_checkpoints).where(ledger_checkpoints.c.tree_size == size)
     ).one_or_none()

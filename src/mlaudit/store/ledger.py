@@ -280,10 +280,11 @@ def events(
     stop: int | None = None,
     action: str | None = None,
     subject: str | None = None,
+    actor: str | None = None,
     limit: int | None = None,
     newest_first: bool = False,
 ) -> Iterator[Event]:
-    """Stored events, filtered; ``action`` ending in ``.`` or ``*`` matches a prefix."""
+    """Stored events in ``[start, stop)``, filtered; ``action`` ending in ``.`` or ``*`` matches a prefix."""
     query = sa.select(ledger_events).where(ledger_events.c.seq >= start)
     if stop is not None:
         query = query.where(ledger_events.c.seq < stop)
@@ -294,6 +295,8 @@ def events(
             query = query.where(ledger_events.c.action == action)
     if subject:
         query = query.where(ledger_events.c.subject == subject)
+    if actor:
+        query = query.where(ledger_events.c.actor == actor)
     query = query.order_by(ledger_events.c.seq.desc() if newest_first else ledger_events.c.seq)
     if limit is not None:
         query = query.limit(limit)

@@ -315,3 +315,124 @@ model_risk = Table(
     Column("updated", String(32), nullable=False),
     *_who(),
 )
+
+
+# --- retention, oversight and exceptions (migration 0006, issue 7) ---------------------------
+
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("subject", String(300), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("released", String(32)),
+    Column("released_by", Text),
+    *_who(),
+)
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("dataset", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("digests", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    *_who(),
+)
+oversight_records = Table(
+    "oversight_records",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version_id", String(32)),
+    Column("case_id", Text, nullable=False),
+    Column("model_output", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("rationale", Text, nullable=False),
+    *_who(),
+)
+policy_exceptions = Table(
+    "policy_exceptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version_id", String(32)),
+    Column("rule", String(64), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("expires", String(32), nullable=False),
+    Column("revoked", String(32)),
+    Column("revoked_by", Text),
+    *_who(),
+)
+
+# --- server authentication (migration 0006, issue 8): not ledgered row by row ----------------
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("user_name", String(200), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("updated", String(32), nullable=False),
+    *_who(),
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_name", String(200), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),
+    Column("expires", String(32), nullable=False),
+    Column("revoked", String(32)),
+    Column("last_used", String(32)),
+    *_who(),
+)
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(200), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("expires", String(32), nullable=False),
+    Column("last_seen", String(32), nullable=False),
+    Column("revoked", String(32)),
+)
+auth_events = Table(
+    "auth_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", String(32), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("user_name", Text),
+    Column("client", Text),
+    Column("detail", Text),
+)
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("principal", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created", String(32), nullable=False),
+)
+
+# --- prediction log (migration 0006, issue 9): one row per stored Parquet batch --------------
+
+prediction_batches = Table(
+    "prediction_batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("version_id", String(32)),
+    Column("kind", String(16), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("artifact", String(71), nullable=False),
+    Column("first_time", String(32)),
+    Column("last_time", String(32)),
+    Column("batch_key", String(200), unique=True),
+    *_who(),
+)
