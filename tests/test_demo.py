@@ -24,11 +24,25 @@ def test_demo_story(tmp_path: Path) -> None:
     assert summary["model"] == "credit-risk@v1" and summary["audit"] == "fail"
     assert "fairness:demographic_parity_ratio" in summary["audit_failed"]
     assert "not_null(age)" in summary["audit_failed"]
-    assert summary["estimated_roc_auc"] is not None and 0.6 < summary["estimated_roc_auc"] < 0.8
+    assert summary["estimated_roc_auc"] is not None and 0.6 < summary["estimated_roc_auc"] < 0.95
+    # the governance story: validation finds the bias, v2 without sex passes, the gate agrees
+    g = summary["governance"]
+    assert g["v1_validation"] == "fail" and g["v2_validation"] in ("pass", "warn")
+    assert g["parity_v1"] < 0.8 <= g["parity_v2"]
+    assert g["maker_checker_refused"].startswith("maker-checker: demo-data-scientist registered it")
+    assert g["gate_v2"] is True and g["gate_v1"] is False and "status" in g["gate_v1_failed"]
+    with mlaudit.open(summary["workspace"], create=False, actor="olga") as ws:
+        assert ws.access.roles() == {"auditor"}
+        assert ws.lifecycle.deployed_at("credit-risk", "2999-01-01").ref == g["v2"]
+        (finding,) = ws.findings.list("credit-risk")
+        assert finding.status == "closed" and finding.check == "fairness:demographic_parity_ratio"
+        with pytest.raises(mlaudit.NotFound, match=r"erased on .* by ana: data-subject erasure request"):
+            ws.datasets.profile(ws.datasets.get("bureau-scores@v1"))
+        assert [o.case_id for o in ws.oversight.list("credit-risk")] == ["application-10492"]
     with mlaudit.open(summary["workspace"], create=False) as ws:
         assert ws.ledger.verify([summary["checkpoint"]]).ok
         kinds = sorted(r.kind for r in ws.audits.list())
-        assert kinds == ["audit_report", "audit_report", "check_report", "drift_report", "profile"]
+        assert kinds == ["audit_report"] * 4 + ["check_report", "drift_report", "profile"]
         audit = ws.audits.get(summary["audit_result"])
         assert audit.subject == ws.models.get(summary["model"]).node
         features = ws.datasets.get("training-features")

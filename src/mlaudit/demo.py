@@ -192,18 +192,23 @@ def run_demo(
     story = model_story(ws, out, reference, current, say)
     reports += [Path(p) for p in story.pop("pages")]
 
-    # 10. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
+    # 10. governance: people and roles, validation, a finding, maker-checker, the gate, erasure
+    from mlaudit.demo_governance import governance_story
+
+    governance = governance_story(ws, story.pop("train"), say)
+
+    # 11. seal the ledger: a signed checkpoint, exported for safekeeping, then verify
     cp_path = out / "checkpoint.json"
     cp = ws.ledger.checkpoint(cp_path)
     result = ws.ledger.verify([cp_path])
     say(
-        f"10. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
+        f"11. ledger: {result.events} events, checkpoint at {cp.tree_size} signed and exported to "
         f"{cp_path.name}; verify: {'[green]OK[/]' if result.ok else '[red]FAILED[/]'}"
     )
     events = ws.ledger.log()
     ws.close()
 
-    # 11. what tampering looks like: edit one stored result's ledger event in a copy
+    # 12. what tampering looks like: edit one stored result's ledger event in a copy
     tampered = out / "tampered-copy"
     shutil.copytree(out / "workspace", tampered)
     victim = next(e for e in events if e.action == "result.recorded")
@@ -215,7 +220,7 @@ def run_demo(
     with mlaudit.open(tampered, create=False) as copy:
         bad = copy.ledger.verify([cp_path])
     say(
-        f"11. tamper test on a copy (a failed check rewritten as passed): verify says "
+        f"12. tamper test on a copy (a failed check rewritten as passed): verify says "
         f"[red]first bad seq {bad.first_bad_seq}[/] — {bad.reason}"
     )
 
@@ -224,9 +229,15 @@ def run_demo(
         table.add_row(str(e.seq), e.action, e.subject)
     say("")
     say(table)
-    say("\nTry next:")
+    say("\nTry next (permission checks are on: act as one of the demo's people):")
     ws_arg = f"-w {out / 'workspace'}"
     for cmd in (
+        "export MLAUDIT_USER=victor                  # the validator; ana is the admin",
+        f"mlaudit gate credit-risk@v2 {ws_arg}",
+        f"mlaudit gate credit-risk@v1 {ws_arg}",
+        f"mlaudit inventory {ws_arg}",
+        f"mlaudit model history credit-risk {ws_arg}",
+        f"mlaudit serve {ws_arg}      # then http://127.0.0.1:8765, password mlaudit-demo-password",
         f"mlaudit ledger verify {ws_arg} --checkpoint {cp_path}",
         f"mlaudit ledger log {ws_arg}",
         f"mlaudit ledger prove {victim.seq} {ws_arg}",
@@ -258,4 +269,5 @@ def run_demo(
         "planted_drift": list(PLANTED_DRIFT),
         "tampered_first_bad_seq": bad.first_bad_seq,
         **story,
+        "governance": governance,
     }

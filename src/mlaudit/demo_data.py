@@ -18,7 +18,7 @@ import pyarrow as pa
 
 __all__ = ["DEMO_RULES", "LABEL_BIAS", "PLANTED_DRIFT", "bureau_rows", "credit_tables"]
 
-LABEL_BIAS = 0.15  # share of women's repaid loans recorded as defaulted
+LABEL_BIAS = 0.08  # share of women's repaid loans recorded as defaulted
 
 # income is shifted, and credit_limit and balance are computed from it, so they move too.
 PLANTED_DRIFT = ("income", "credit_limit", "balance", "utilisation", "region")
@@ -67,7 +67,7 @@ def _table(rng: np.random.Generator, n: int, *, start_id: int, shifted: bool) ->
     employment = rng.choice(
         ["employed", "self-employed", "retired", "student"], n, p=[0.62, 0.18, 0.12, 0.08]
     )
-    logit = -3.2 + 2.4 * utilisation + 0.5 * late - 0.000004 * income + 0.01 * (age < 25)
+    logit = -4.2 + 6.0 * utilisation + 0.7 * late - 0.000006 * income + 0.6 * (age < 25)
     default = rng.random(n) < 1 / (1 + np.exp(-logit))
     ids = np.arange(start_id, start_id + n)
     extra = {}

@@ -8,7 +8,7 @@ the second after they arrive, with the full suite; both are recorded in the ledg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ FEATURES = NUMERIC + CATEGORICAL
 TARGET = "defaulted"
 
 
-def train_credit_model(train: pa.Table) -> Any:
-    """A scikit-learn pipeline (impute, scale, one-hot, logistic regression) fitted on ``train``."""
+def train_credit_model(train: pa.Table, categorical: Sequence[str] = CATEGORICAL) -> Any:
+    """A scikit-learn pipeline (impute, scale, one-hot, logistic regression) fitted on ``train``
+    with the numeric features and ``categorical``."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
@@ -35,11 +36,11 @@ def train_credit_model(train: pa.Table) -> Any:
     prep = ColumnTransformer(
         [
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(NUMERIC)),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL)),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), list(categorical)),
         ]
     )
     model = Pipeline([("prep", prep), ("clf", LogisticRegression(max_iter=1000))])
-    frame = train.select(list(FEATURES)).to_pandas()
+    frame = train.select([*NUMERIC, *categorical]).to_pandas()
     return model.fit(frame, train.column(TARGET).to_numpy(zero_copy_only=False))
 
 
@@ -119,4 +120,5 @@ def model_story(
         "audit_result": (audit.recorded or {}).get("result"),
         "estimated_roc_auc": auc.value if auc else None,
         "pages": [str(p) for p in pages],
+        "train": train,
     }

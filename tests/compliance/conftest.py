@@ -15,3 +15,12 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "demo"
     summary = run_demo(out, quiet=True)
     return Path(summary["workspace"])
+
+
+@pytest.fixture(autouse=True)
+def _act_as_the_demo_validator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo turns permission checks on; these tests act as its validator, victor."""
+    from mlaudit.config import get_settings
+
+    monkeypatch.setenv("MLAUDIT_USER", "victor")
+    get_settings(fresh=True)
