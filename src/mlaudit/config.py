@@ -89,6 +89,42 @@ class Settings(BaseSettings):
         64.0, gt=0, description="Largest request body the server accepts (uploads), in MB."
     )
     page_max: int = Field(500, ge=1, description="Largest page size of any list in the API.")
+    # --- alert notifications (`ws.alerts.deliver`, `mlaudit alert deliver`) ----------------------
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let webhook and Slack notifications reach private, loopback, link-local and other "
+        "non-public addresses. Off by default so that a webhook URL cannot reach internal services (SSRF).",
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a webhook, Slack or SMTP delivery may take before it is retried."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server that sends email:ADDRESS notifications. Unset: email notices fail."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server (587 with STARTTLS).")
+    smtp_from: str = Field("mlaudit@localhost", description="Sender address of notification emails.")
+    smtp_user: str | None = Field(None, description="SMTP login name (no login when unset).")
+    smtp_password: str | None = Field(None, description="SMTP password, used with smtp_user.")
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS (certificate verified) before login."
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer URL (e.g. https://login.example.com/realms/corp). With "
+        "oidc_client_id set, the login page offers 'Log in with single sign-on'. The identity "
+        "provider names the user (oidc_user_claim); their roles still come from mlaudit.",
+    )
+    oidc_client_id: str | None = Field(None, description="OpenID Connect client id of this server.")
+    oidc_client_secret: str | None = Field(None, description="OpenID Connect client secret.")
+    oidc_user_claim: str = Field(
+        "preferred_username",
+        description="ID-token claim holding the mlaudit user name (the user must exist and be enabled).",
+    )
+    oidc_redirect_url: str | None = Field(
+        None,
+        description="Callback URL registered with the identity provider; default: this server's "
+        "/login/oidc/callback as the browser reached it.",
+    )
 
 
 @lru_cache(maxsize=1)

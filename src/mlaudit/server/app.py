@@ -36,6 +36,7 @@ log = logging.getLogger("mlaudit.server")
 PUBLIC_ROUTES = frozenset({
     ("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/auth/login"), ("GET", "/healthz"),
     ("GET", "/static/{path:path}"), ("GET", "/openapi.json"),
+    ("GET", "/login/oidc"), ("GET", "/login/oidc/callback"),
 })  # fmt: skip
 
 _CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -99,7 +100,10 @@ def create_app(
     from mlaudit.server.api import router as api_router
     from mlaudit.server.ui import mount as mount_ui
 
+    from mlaudit.server.oidc import router as oidc_router
+
     app.include_router(api_router)
+    app.include_router(oidc_router)
     mount_ui(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -30,8 +30,15 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         "request": request,
         "user": ctx.user if ctx is not None else None,
         "csrf_token": session.csrf if session is not None else "",
+        "sso": _sso(request),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def _sso(request: Request) -> bool:
+    from mlaudit.server.oidc import enabled
+
+    return enabled(request.app.state.settings)
 
 
 def error_page(request: Request, status: int, message: str, hint: str | None) -> Response:
