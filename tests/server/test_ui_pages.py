@@ -75,6 +75,13 @@ def test_a_user_without_a_role_gets_the_403_page(app: Any, server_ws: Path, path
     response = client.get(path, headers=HTML)
     assert response.status_code == 403
     assert "Not allowed" in response.text
+    assert 'aria-label="Main"' in response.text and "nobody" in response.text  # navigation stays
+
+
+def test_not_found_page_keeps_the_navigation(app: Any) -> None:
+    client, _ = browser_login(app, "viewer")
+    response = client.get("/models/no-such-model", headers=HTML)
+    assert response.status_code == 404 and 'aria-label="Main"' in response.text and "viewer" in response.text
 
 
 def test_model_page_shows_versions_audits_and_charts(app: Any, audited: str) -> None:

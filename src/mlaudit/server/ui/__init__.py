@@ -42,7 +42,19 @@ def _sso(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, message: str, hint: str | None) -> Response:
-    return render(request, "error.html", {"status": status, "message": message, "hint": hint}, status)
+    """The error page, with the navigation and user name when the caller is logged in."""
+    from mlaudit.errors import MLAuditError
+    from mlaudit.server.deps import authenticate
+
+    context: dict[str, Any] = {"status": status, "message": message, "hint": hint}
+    try:
+        principal = authenticate(request)
+    except MLAuditError:
+        principal = None
+    if principal is not None:
+        context["user"] = principal.name
+        context["csrf_token"] = principal.session.csrf if principal.session is not None else ""
+    return render(request, "error.html", context, status)
 
 
 def mount(app: FastAPI) -> None:
