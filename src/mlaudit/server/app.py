@@ -98,9 +98,8 @@ def create_app(
     _handlers(app)
 
     from mlaudit.server.api import router as api_router
-    from mlaudit.server.ui import mount as mount_ui
-
     from mlaudit.server.oidc import router as oidc_router
+    from mlaudit.server.ui import mount as mount_ui
 
     app.include_router(api_router)
     app.include_router(oidc_router)
