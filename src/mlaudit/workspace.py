@@ -31,7 +31,8 @@ from mlaudit.governance.retention import Retention
 from mlaudit.governance.tiering import Risk
 from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
-from mlaudit.monitor import PredictionLog
+from mlaudit.monitor import Monitors, PredictionLog
+from mlaudit.monitor.alerts import Alerts
 from mlaudit.registry import ModelRegistry
 from mlaudit.store import Store, resolve
 
@@ -63,6 +64,8 @@ class Workspace:
         self.predictions = PredictionLog(store, actor, self)
         self.oversight = Oversight(store, actor, self)
         self.exceptions = Exceptions(store, actor, self)
+        self.alerts = Alerts(store, actor, self)
+        self.monitors = Monitors(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

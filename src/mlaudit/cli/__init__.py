@@ -12,20 +12,24 @@ import sys
 import typer
 
 from mlaudit.cli import access as _access
+from mlaudit.cli import alert as _alert
 from mlaudit.cli import audit as _audit
 from mlaudit.cli import check as _check
 from mlaudit.cli import data as _data
 from mlaudit.cli import drift as _drift
 from mlaudit.cli import fairness as _fairness
+from mlaudit.cli import gateway as _gateway
 from mlaudit.cli import governance as _governance
 from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import model as _model
+from mlaudit.cli import monitor as _monitor
 from mlaudit.cli import predictions as _predictions
 from mlaudit.cli import report as _report
 from mlaudit.cli import retention as _retention
 from mlaudit.cli import server as _server
 from mlaudit.cli import stats as _stats
+from mlaudit.cli import stream as _stream
 from mlaudit.cli import workspace as _workspace
 from mlaudit.cli._common import err
 from mlaudit.errors import MLAuditError
@@ -57,6 +61,10 @@ _governance.register(app)
 _access.register(app)
 _retention.register(app)
 _server.register(app)
+_alert.register(app)
+_monitor.register(app)
+_gateway.register(app)
+_stream.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exception.grant": _r("approver", "admin"),
     "exception.revoke": _r("approver", "admin"),
     "prediction.log": _r("contributor", "admin"),
+    "monitor.manage": _r("contributor", "validator", "admin"),
+    "monitor.run": _r("contributor", "validator", "admin"),
+    "alert.manage": _WRITERS,
     # retention: legal holds, applying retention periods, erasing a dataset's raw data
     "retention.manage": _r("admin"),
     "dataset.erase": _r("admin"),

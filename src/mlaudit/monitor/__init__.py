@@ -3,6 +3,16 @@ each batch of predictions, and the labels that arrive later, as ledgered Parquet
 
 from __future__ import annotations
 
+from mlaudit.monitor.monitors import Monitor, Monitors, MonitorSpec, MonitorWindow
 from mlaudit.monitor.predictions import LogResult, PredictionBatch, PredictionLog, PredictionSummary
 
-__all__ = ["LogResult", "PredictionBatch", "PredictionLog", "PredictionSummary"]
+__all__ = [
+    "LogResult",
+    "Monitor",
+    "MonitorSpec",
+    "MonitorWindow",
+    "Monitors",
+    "PredictionBatch",
+    "PredictionLog",
+    "PredictionSummary",
+]
