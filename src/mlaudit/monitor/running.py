@@ -291,4 +291,10 @@ def request_retrain(svc: Monitors, mon: Monitor, window: MonitorWindow) -> bool:
         f"{rule.metric} dropped by {drop:.3f} in window {window.start}"
     )
     svc._ws.findings.raise_(mon.model, title, "high", source=subject)
+    # the "retrain" event also goes out to the monitor's channels (webhook, Slack, e-mail), as a
+    # firing alert of the rule "retrain", so pipelines can start retraining from it
+    svc._ws.alerts.update(
+        monitor=mon.name, rule="retrain", firing=True, value=share, message=title,
+        window_id=window.id, notify=mon.spec.notify,
+    )  # fmt: skip
     return True
