@@ -14,6 +14,7 @@ from mlaudit.server.api import (
     lifecycle,
     lineage,
     models,
+    monitoring,
     predictions,
     reports,
     users,
@@ -24,6 +25,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 _MODULES = (auth, ledger, datasets, models, lifecycle, audits, lineage, findings, inventory, reports, users,
-            predictions)  # fmt: skip
+            predictions, monitoring)  # fmt: skip
 for _module in _MODULES:
     router.include_router(_module.router)

@@ -74,6 +74,7 @@ def overview(request: Request, ctx: Ctx = Depends(allow("inventory.read"))) -> R
         "overdue": [e for e in entries if e.overdue],
         "failed": [(m, a) for m, a in sorted(last.items()) if a.status in ("fail", "error")],
         "blocking": blocking,
+        "monitoring": ws.alerts.list(state="firing"),  # alerts of monitors that still fire
     }
     return render(request, "overview.html", {"ctx": ctx, "nav": "overview", "entries": entries,
                                              "last": last, "alerts": alerts})  # fmt: skip
