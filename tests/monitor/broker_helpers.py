@@ -269,9 +269,11 @@ def publish_mqtt(port: int, topic: str, payloads: list[bytes]) -> None:
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
     c.loop_start()
-    infos = [c.publish(topic, p, qos=1) for p in payloads]
-    for info in infos:
-        info.wait_for_publish(30)
+    # in chunks: MQTT packet ids are 16-bit, so 65,535 unacknowledged messages would collide
+    for start in range(0, len(payloads), 10_000):
+        infos = [c.publish(topic, p, qos=1) for p in payloads[start : start + 10_000]]
+        for info in infos:
+            info.wait_for_publish(30)
     c.loop_stop()
     c.disconnect()
 

@@ -11,7 +11,7 @@ Each broker is a private process on a free port (started by the test, so it may 
   restarted; the consumer is killed twice (offsets not committed → re-read → recognised by key)
 
 Sizes: MLAUDIT_STREAM_CRASH_RECORDS (default 100,000) for Redis and NATS;
-MLAUDIT_STREAM_CRASH_RECORDS_SMALL (default 20,000) for MQTT and Kafka.
+MLAUDIT_STREAM_CRASH_RECORDS_SMALL (default 100,000 too) for MQTT and Kafka.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from mlaudit.monitor.streams import count_distinct, list_dead_letters, open_sour
 pytestmark = pytest.mark.slow
 
 BIG = int(os.environ.get("MLAUDIT_STREAM_CRASH_RECORDS", "100000"))
-SMALL = int(os.environ.get("MLAUDIT_STREAM_CRASH_RECORDS_SMALL", "20000"))
+SMALL = int(os.environ.get("MLAUDIT_STREAM_CRASH_RECORDS_SMALL", "100000"))
 SEED = int(os.environ.get("MLAUDIT_STREAM_CRASH_SEED", str(random.randrange(10**6))))
 
 
