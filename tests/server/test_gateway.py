@@ -313,3 +313,27 @@ def test_writer_retries_a_failed_flush_and_spools_on_shutdown(
     (spooled,) = dead.stats.spool_files
     text = Path(spooled).read_text()
     assert '"batch_key":"lost-1"' in text and '"prediction_id":"r2"' in text
+
+
+def test_every_gateway_route_requires_a_token(client: TestClient) -> None:
+    """The gateway's own route walk: each route but GATEWAY_PUBLIC_ROUTES answers 401 without
+    credentials, in the one JSON error shape, also to a browser (no login page to send it to)."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from mlaudit.server.gateway import GATEWAY_PUBLIC_ROUTES
+
+    walked = 0
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
+            if (method, route.path) in GATEWAY_PUBLIC_ROUTES:
+                continue
+            kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}
+            for accept in ("application/json", "text/html"):
+                answer = client.request(method, route.path, headers={"Authorization": "", "Accept": accept},
+                                        follow_redirects=False, **kwargs)  # fmt: skip
+                assert answer.status_code == 401, (method, route.path, accept, answer.status_code)
+                assert answer.json()["error"]["code"] == "unauthenticated"
+            walked += 1
+    assert walked >= 2  # /predict and /compare at least

@@ -166,10 +166,18 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    return (
+        getattr(request.app.state, "html_pages", True)
+        and not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
-def _handlers(app: FastAPI) -> None:
+def _handlers(app: FastAPI, *, html: bool = True) -> None:
+    """The one error shape; with ``html`` (the team server), browsers get pages and the login
+    redirect instead (the prediction gateway has no pages: ``html=False``)."""
+    app.state.html_pages = html
+
     def rid(request: Request) -> str | None:
         return getattr(request.state, "request_id", None)
 

@@ -187,7 +187,7 @@ def create_gateway(
     app.state.settings = settings
     app.state.gateway = gateway
     _middleware(app, settings)
-    _handlers(app)
+    _handlers(app, html=False)
     _routes(app, gateway)
     return app
 
