@@ -71,6 +71,7 @@ __all__ = [
     "ColumnProfile",
     "Histogram",
     "Profile",
+    "default_edges",
     "infer_kinds",
     "profile",
 ]
@@ -462,12 +463,25 @@ def _profile_column(
     distinct, counts = np.unique(finite, return_counts=True)
     _feed_hll(base["distinct_sketch"], distinct.tolist())
     if edges is None and len(finite):
-        lo, hi = float(distinct[0]), float(distinct[-1])
-        lo, hi = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
-        edges = np.linspace(lo, hi, DEFAULT_BINS + 1)
+        edges = default_edges(float(distinct[0]), float(distinct[-1]))
     if edges is not None:
         base["histogram"] = Histogram.of_distinct(distinct, counts, edges)
     return ColumnProfile(**base)
+
+
+def default_edges(lo: float, hi: float) -> np.ndarray:
+    """The histogram edges a column gets without ``bins=``: 20 equal-width bins over its
+    finite range ``[lo, hi]`` (a constant column gets ``[lo - 0.5, hi + 0.5]``).
+
+    Engines that profile a table in parts compute the whole table's finite min/max first and
+    pass ``bins={col: default_edges(lo, hi)}`` so the parts merge into exactly the in-memory
+    profile.
+
+    >>> default_edges(0.0, 2.0)[:3].tolist()
+    [0.0, 0.1, 0.2]
+    """
+    lo, hi = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
+    return np.linspace(lo, hi, DEFAULT_BINS + 1)
 
 
 def _with_items(base: dict[str, Any], pairs: list[tuple[str, int]]) -> ColumnProfile:
