@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     progress: bool = Field(
         True, description="Show progress bars on a terminal (never in --json output)."
     )
+    batch_rows: int = Field(
+        65_536,
+        ge=1,
+        description="Rows per record batch when the default engine streams a source "
+        "(`data profile`, `check`, `drift`; `--batch-rows` overrides it).",
+    )
+    exact_limit: int = Field(
+        1_000_000,
+        ge=1,
+        description="Values per column (drift: KS, Wasserstein, Anderson) or distinct keys "
+        "(the unique rule) kept exactly when streaming; beyond, a documented approximation "
+        "that the report names.",
+    )
     # --- the server (`mlaudit serve`) ---------------------------------------------------------
     server_host: str = Field("127.0.0.1", description="Address `mlaudit serve` listens on.")
     server_port: int = Field(8765, ge=1, le=65535, description="Port `mlaudit serve` listens on.")

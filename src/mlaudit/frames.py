@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from mlaudit.errors import InputError
 
-__all__ = ["FileFormat", "TableLike", "file_format", "read_file", "to_table"]
+__all__ = ["FileFormat", "TableLike", "file_format", "is_spark_frame", "read_file", "to_table"]
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 TableLike = Any  # pa.Table | pandas.DataFrame | polars.DataFrame | np.ndarray | Mapping | str | Path
@@ -161,10 +161,11 @@ def to_table(data: TableLike, *, format: str | None = None) -> pa.Table:
         if hasattr(data, "collect"):  # LazyFrame
             data = data.collect()
         return data.to_arrow()
-    if module == "pyspark":
+    if is_spark_frame(data):
         raise InputError(
-            "Spark DataFrames are handled by the Spark engine",
-            hint="install mlaudit[spark] and pass engine='spark'",
+            "a Spark DataFrame is not loaded into memory: profile(), run_rules() and "
+            "DriftDetector accept it directly",
+            hint="or use mlaudit.engines.spark (profile, check, fit, compare)",
         )
     if isinstance(data, np.ndarray):
         return _from_numpy(data)
@@ -176,6 +177,15 @@ def to_table(data: TableLike, *, format: str | None = None) -> pa.Table:
         f"cannot use a {type(data).__name__} as a table",
         hint="pass a pyarrow Table, pandas or polars DataFrame, NumPy array, dict of lists or a file path",
     )
+
+
+def is_spark_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a Spark DataFrame (checked without importing pyspark).
+
+    >>> is_spark_frame({"a": [1]})
+    False
+    """
+    return type(obj).__module__.startswith("pyspark.sql") and hasattr(obj, "mapInArrow")
 
 
 def _from_pandas(df: Any) -> pa.Table:

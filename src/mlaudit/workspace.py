@@ -33,6 +33,7 @@ from mlaudit.ledger import Ledger
 from mlaudit.lineage import Lineage, LineageRun
 from mlaudit.monitor import Monitors, PredictionLog
 from mlaudit.monitor.alerts import Alerts
+from mlaudit.partitions import Partitions
 from mlaudit.registry import ModelRegistry
 from mlaudit.store import Store, resolve
 
@@ -66,6 +67,7 @@ class Workspace:
         self.exceptions = Exceptions(store, actor, self)
         self.alerts = Alerts(store, actor, self)
         self.monitors = Monitors(store, actor, self)
+        self.partitions = Partitions(store, actor, self)
 
     def run(self, job: str, **kwargs: Any) -> LineageRun:
         """A lineage run of ``job``: ``with ws.run("features") as run: run.consumes(ds)``."""

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from mlaudit.checks.rules import Rule, parse_rule
 from mlaudit.errors import InputError
-from mlaudit.frames import TableLike, to_table
+from mlaudit.frames import TableLike, is_spark_frame, to_table
 from mlaudit.stats.quality import DEFAULT_EXAMPLES
 from mlaudit.stats.result import Result, Status, worst
 
@@ -73,6 +73,10 @@ def run_rules(
     offending rows each Result shows (a rule's own ``examples`` parameter wins). A column
     missing from the data gives that rule an ``error`` Result; it does not stop the others.
     """
+    if is_spark_frame(data):  # rules as Spark aggregations
+        from mlaudit.engines.spark_rules import check_rules
+
+        return check_rules(data, rules, examples=examples)
     table = to_table(data)
     if examples < 0:
         raise InputError(f"examples must be 0 or more, not {examples}")

@@ -24,6 +24,7 @@ from mlaudit.cli import ledger as _ledger
 from mlaudit.cli import lineage as _lineage
 from mlaudit.cli import model as _model
 from mlaudit.cli import monitor as _monitor
+from mlaudit.cli import partitions as _partitions
 from mlaudit.cli import predictions as _predictions
 from mlaudit.cli import report as _report
 from mlaudit.cli import retention as _retention
@@ -49,6 +50,7 @@ _workspace.register(app)
 _ledger.register(app)
 _stats.register(app)
 _data.register(app)
+_partitions.register(app)
 _check.register(app)
 _drift.register(app)
 _fairness.register(app)

@@ -15,6 +15,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlaudit.cli._common import JsonOpt, RecordOpt, WorkspaceOpt, err, out, print_json, record_result
+from mlaudit.cli.stats import (
+    BatchRowsOpt,
+    EngineOpt,
+    QueryOpt,
+    SparkMasterOpt,
+    TableOpt,
+    check_engine,
+    progress_bar,
+    require_files,
+    resolve_batch_rows,
+    source_name,
+    sql_options,
+)
 from mlaudit.errors import InputError
 
 __all__ = ["register"]
@@ -28,7 +41,9 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    source: str = typer.Argument(..., help="Data to check: a csv, parquet or jsonl file."),
+    source: str = typer.Argument(
+        ..., help="Data to check: a csv, parquet or jsonl file, a glob, s3://… or a database URL."
+    ),
     rules: Path | None = typer.Option(
         None, "--rules", "-r", help="YAML rules file (see examples/rules.yaml).",
         show_default=False,
@@ -55,13 +70,27 @@ def check(
     json_mode: bool = JsonOpt,
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
+    engine: str = EngineOpt,
+    spark_master: str | None = SparkMasterOpt,
+    batch_rows: int | None = BatchRowsOpt,
+    exact_limit: int | None = typer.Option(
+        None, "--exact-limit", min=1, show_default=False,
+        help="Distinct keys the unique rule counts exactly when streaming (default: setting "
+        "exact_limit); beyond, an HLL estimate that the report names.",
+    ),
+    query: str | None = QueryOpt,
+    table_name: str | None = TableOpt,
 ) -> None:
     """Check SOURCE against data quality rules; exit 1 when a rule fails.
+
+    SOURCE is streamed in record batches (the default engine), so it may be larger than memory.
 
     Example: mlaudit check orders.csv --rules rules.yaml --json
     """
     from mlaudit.frames import read_file
 
+    chosen = check_engine(engine, spark_master, query, table_name)
+    require_files(record, source)
     if suggest == (rules is not None):
         raise InputError("pass either --rules FILE or --suggest",
                          hint="--suggest --out rules.yaml writes a starter file")
@@ -69,15 +98,14 @@ def check(
         raise InputError("--html, --md and --junit go with --rules, not --suggest")
     if out_file is not None and not suggest:
         raise InputError("--out goes with --suggest; --rules output goes to stdout")
-    table = read_file(source)
     if suggest:
-        _suggest(table, source, out_file, json_mode)
+        if chosen == "spark" or query or table_name:
+            raise InputError("--suggest reads a file into memory: drop --engine, --query and --table")
+        _suggest(read_file(source), source, out_file, json_mode)
         return
-    from mlaudit.checks import load_rules, run_rules
-
     assert rules is not None  # guaranteed by the either/or check above
-
-    report = run_rules(table, load_rules(rules, schema=table.schema), examples=examples)
+    report = _run(source, rules, examples, chosen, spark_master, batch_rows, exact_limit,
+                  sql_options(query, table_name), json_mode)  # fmt: skip
     _write_reports(report.to_dict(), source, html, md, junit)
     if record:
         record_result(
@@ -92,6 +120,41 @@ def check(
         raise typer.Exit(1)
 
 
+def _run(
+    source: str,
+    rules_file: Path,
+    examples: int,
+    engine: str,
+    spark_master: str | None,
+    batch_rows: int | None,
+    exact_limit: int | None,
+    options: dict[str, Any],
+    json_mode: bool,
+) -> Any:
+    from mlaudit.checks import load_rules
+
+    if engine == "spark":
+        from mlaudit.engines import spark as spark_engine
+
+        frame = spark_engine.read(spark_engine.session(spark_master), source)
+        return spark_engine.check(
+            frame, load_rules(rules_file, schema=spark_engine.arrow_schema(frame)), examples=examples
+        )
+    from mlaudit.config import get_settings
+    from mlaudit.data.sources import read_batches
+    from mlaudit.engines.streaming import check_source
+
+    size = resolve_batch_rows(batch_rows)
+    first = next(iter(read_batches(source, batch_rows=size, **options)), None)
+    rules = load_rules(rules_file, schema=first.schema if first is not None else None)
+    limit = exact_limit if exact_limit is not None else get_settings().exact_limit
+    with progress_bar(json_mode, source, "checking") as tick:
+        return check_source(
+            rules, source, examples=examples, batch_rows=size, exact_limit=limit, progress=tick,
+            **options,
+        )  # fmt: skip
+
+
 def _write_reports(
     document: dict[str, Any], source: str, html: Path | None, md: Path | None, junit: Path | None
 ) -> None:
@@ -100,7 +163,7 @@ def _write_reports(
     if html is not None:
         from mlaudit.report.check_report import check_html
 
-        write_html(check_html(document, source=Path(source).name), html)
+        write_html(check_html(document, source=source_name(source)), html)
     if md is not None:
         from mlaudit.report.markdown import to_markdown
 
@@ -108,7 +171,7 @@ def _write_reports(
     if junit is not None:
         from mlaudit.report.junit import to_junit
 
-        write_html(to_junit(document, name=f"mlaudit check {Path(source).name}"), junit)
+        write_html(to_junit(document, name=f"mlaudit check {source_name(source)}"), junit)
 
 
 def _suggest(table: Any, source: str, out_file: Path | None, json_mode: bool) -> None:

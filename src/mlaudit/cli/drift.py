@@ -7,16 +7,29 @@ column drifted, 2 for bad input.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from mlaudit.cli._common import JsonOpt, RecordOpt, WorkspaceOpt, out, print_json, record_result
+from mlaudit.cli.stats import (
+    BatchRowsOpt,
+    EngineOpt,
+    SparkMasterOpt,
+    check_engine,
+    progress_bar,
+    require_files,
+    resolve_batch_rows,
+    source_name,
+)
 from mlaudit.errors import InputError
-from mlaudit.frames import read_file
 from mlaudit.stats.drift import DriftDetector, DriftReport
+
+if TYPE_CHECKING:
+    from mlaudit.stats.profile import Profile
 
 __all__ = ["register"]
 
@@ -27,8 +40,10 @@ def register(app: typer.Typer) -> None:
 
 
 def drift_command(
-    reference: Path = typer.Argument(..., help="Reference data: a csv, parquet or jsonl file."),
-    current: Path = typer.Argument(..., help="Current data to compare with the reference."),
+    reference: str = typer.Argument(
+        ..., help="Reference data: a csv, parquet or jsonl file, a glob, s3://, az://, gs://."
+    ),
+    current: str = typer.Argument(..., help="Current data to compare with the reference."),
     json_mode: bool = JsonOpt,
     columns: str | None = typer.Option(
         None, "--columns", help="Comma-separated columns to compare (default: all reference columns)."
@@ -45,7 +60,9 @@ def drift_command(
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level after correction."),
     correction: str = typer.Option("bh", "--correction", help="bh, bonferroni or none."),
     multivariate: bool = typer.Option(
-        False, "--multivariate", help="Add a domain classifier and a PCA reconstruction check."
+        False, "--multivariate",
+        help="Add a domain classifier and a PCA reconstruction check (reads both sources into "
+        "memory; not with --engine spark).",
     ),
     fail_on_drift: bool = typer.Option(
         False, "--fail-on-drift", help="Exit 1 when any column drifted (for CI gates)."
@@ -58,13 +75,30 @@ def drift_command(
     ),
     record: str | None = RecordOpt,
     workspace: str | None = WorkspaceOpt,
+    engine: str = EngineOpt,
+    spark_master: str | None = SparkMasterOpt,
+    batch_rows: int | None = BatchRowsOpt,
+    exact_limit: int | None = typer.Option(
+        None, "--exact-limit", min=1, show_default=False,
+        help="Finite values per column above which KS, Wasserstein and Anderson run on a uniform "
+        "sample of this size (the report says so); default: setting exact_limit.",
+    ),
 ) -> None:
-    """Compare CURRENT with REFERENCE: a significance test and an effect size per column."""
-    ref_table = read_file(reference)
-    cur_table = read_file(current)
+    """Compare CURRENT with REFERENCE: a significance test and an effect size per column.
+
+    Both sources are streamed in record batches (the default engine), so they may be larger
+    than memory; --multivariate reads them into memory.
+    """
+    chosen = check_engine(engine, spark_master)
+    require_files(record, reference, current)
+    if multivariate and chosen == "spark":
+        raise InputError(
+            "multivariate drift needs the rows in memory; it is not available on Spark",
+            hint="drop --multivariate, or run it with the default engine on a sample",
+        )
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     tests = dict(_pair(item, "--test") for item in test)
-    compared = names if names is not None else ref_table.column_names
+    compared = names if names is not None else _columns_of(reference, batch_rows)
     thresholds = _thresholds(threshold, compared)
     detector = DriftDetector(
         columns=names,
@@ -75,18 +109,20 @@ def drift_command(
         multivariate=multivariate,
         keep_profile=html is not None,
     )
-    report = detector.fit(ref_table).compare(cur_table)
+    report, current_side = _compare(
+        detector, reference, current, chosen, spark_master, batch_rows, exact_limit, json_mode
+    )
     if html is not None:
-        from mlaudit.report import current_profile, drift_html, write_html
+        from mlaudit.report import drift_html, write_html
 
         reference_profile = detector.profile_
         assert reference_profile is not None  # keep_profile=True above
         page = drift_html(
             report,
             reference_profile,
-            current_profile(reference_profile, cur_table),
-            reference_name=reference.name,
-            current_name=current.name,
+            current_side(reference_profile),
+            reference_name=source_name(reference),
+            current_name=source_name(current),
         )
         write_html(page, html)
     if md is not None:
@@ -109,6 +145,61 @@ def drift_command(
         _print_table(report)
     if fail_on_drift and report.drifted_columns:
         raise typer.Exit(1)
+
+
+def _columns_of(source: str, batch_rows: int | None) -> list[str]:
+    from mlaudit.data.sources import read_batches
+
+    first = next(iter(read_batches(source, batch_rows=resolve_batch_rows(batch_rows))), None)
+    return first.schema.names if first is not None else []
+
+
+def _compare(
+    detector: DriftDetector,
+    reference: str,
+    current: str,
+    engine: str,
+    spark_master: str | None,
+    batch_rows: int | None,
+    exact_limit: int | None,
+    json_mode: bool,
+) -> tuple[DriftReport, Callable[[Profile], Profile]]:
+    """The report, and how to profile the current side with the reference's kinds and bins."""
+    from mlaudit.config import get_settings
+
+    limit = exact_limit if exact_limit is not None else get_settings().exact_limit
+    if detector.multivariate:  # needs the rows: the in-memory path
+        from mlaudit.data.sources import read
+        from mlaudit.report import current_profile
+
+        ref_table, cur_table = read(reference), read(current)
+        report = detector.fit(ref_table).compare(cur_table)
+        return report, lambda ref: current_profile(ref, cur_table)
+    if engine == "spark":
+        from mlaudit.engines import spark as spark_engine
+
+        spark = spark_engine.session(spark_master)
+        ref_frame, cur_frame = spark_engine.read(spark, reference), spark_engine.read(spark, current)
+        spark_engine.fit(ref_frame, detector, limit=limit)
+        report = spark_engine.compare(detector, cur_frame, limit=limit)
+
+        def spark_side(ref: Profile) -> Profile:
+            frame = cur_frame.select(*ref.columns)
+            return spark_engine.profile(frame, kinds=ref.kinds(), bins=ref.bins(), k=200)
+
+        return report, spark_side
+    from mlaudit.engines.streaming import drift_source, profile_source
+
+    size = resolve_batch_rows(batch_rows)
+    with progress_bar(json_mode, reference, "drift", {"current": current}) as tick:
+        report = drift_source(detector, reference, current, limit=limit, batch_rows=size, progress=tick)
+
+    def streamed_side(ref: Profile) -> Profile:
+        return profile_source(
+            current, batch_rows=size, kinds=ref.kinds(), bins=ref.bins(), columns=list(ref.columns)
+        )
+
+    return report, streamed_side
 
 
 def _pair(item: str, option: str) -> tuple[str, str]:

@@ -486,7 +486,9 @@ def _load(
                     yield pa.RecordBatch.from_pylist(
                         [], schema=pa.schema([schema.field(c) for c in columns or schema.names])
                     )
-                    yield from pf.iter_batches(batch_size=rows, columns=columns)
+                    for group in range(pf.num_row_groups):  # one at a time: pre-buffered I/O
+                        # is cached per call, so a single call over the file would keep it all
+                        yield from pf.iter_batches(batch_size=rows, row_groups=[group], columns=columns)
         elif fmt == "jsonl":
             schema = opts.get("schema")
             as_text = [f.with_type(pa.string()) if pa.types.is_date(f.type) else f for f in schema or []]

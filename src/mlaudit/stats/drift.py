@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from scipy import stats
 
 from mlaudit.errors import InputError
-from mlaudit.frames import TableLike, to_table
+from mlaudit.frames import TableLike, is_spark_frame, to_table
 from mlaudit.stats.drift_tests import (
     CATEGORICAL_TESTS,
     DEFAULT_THRESHOLDS,
@@ -65,6 +65,7 @@ _NUMERIC_KINDS = ("numeric", "datetime")
 _CATEGORICAL_KINDS = ("categorical", "boolean")
 _DEFAULT_TEST = {"numeric": "ks", "datetime": "ks", "categorical": "chi2", "boolean": "chi2"}
 _PARALLEL_CELLS = 200_000
+TEXT_SKIP = "text column: not tested for drift (set its kind to categorical to compare values)"
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,9 @@ class DriftDetector:
     True
     """
 
+    profile_: Any
+    multivariate_: Any
+
     def __init__(
         self,
         *,
@@ -246,41 +250,80 @@ class DriftDetector:
 
     def fit(self, reference: TableLike) -> DriftDetector:
         """Profile ``reference`` (anything :func:`mlaudit.frames.to_table` accepts) into
-        the fitted state; returns ``self``."""
+        the fitted state, or a Spark DataFrame — :func:`mlaudit.engines.spark.fit`); returns
+        ``self``."""
         self._check_options()
+        if is_spark_frame(reference):
+            from mlaudit.engines import spark
+
+            return spark.fit(reference, self)
         table = to_table(reference)
         names = list(self.columns) if self.columns is not None else table.column_names
         _require_columns(table, names, "reference")
         table = table.select(names)
         kinds = infer_kinds(table, self.kinds)
-        tests, thresholds = dict(self.tests or {}), dict(self.thresholds or {})
-        for name in list(tests) + list(thresholds):
-            if name not in kinds:
-                raise InputError(
-                    "a test or threshold names a column that is not compared",
-                    column=name,
-                    hint=f"compared columns are: {', '.join(names)}",
-                )
+        plan = self._plan(names, kinds)
 
         def one(name: str) -> _Fitted:
-            kind = kinds[name]
-            test = tests.get(name, _DEFAULT_TEST.get(kind, "skipped"))
-            _check_test(name, kind, test)
-            threshold = float(thresholds.get(name, DEFAULT_THRESHOLDS.get(test, math.inf)))
-            return _fit_column(name, table.column(name), kind, test, threshold, self.sample_size)
+            test, threshold = plan[name]
+            return _fit_column(name, table.column(name), kinds[name], test, threshold, self.sample_size)
 
         fitted = _map(one, names, table.num_rows * len(names))
-        self.kinds_: dict[str, ColumnKind] = kinds
-        self.columns_: tuple[str, ...] = tuple(names)
-        self.references_: dict[str, _Fitted] = dict(zip(names, fitted, strict=True))
-        self.reference_rows_: int = table.num_rows
+        self._fitted(kinds, names, fitted, table.num_rows)
         self.profile_ = _profile(table, kinds) if self.keep_profile else None
-        self.multivariate_ = None
         if self.multivariate:
             from mlaudit.stats.multivariate import fit_multivariate
 
             self.multivariate_ = fit_multivariate(table, kinds, alpha=self.alpha)
         return self
+
+    def current_accumulator(self, *, limit: int = 1_000_000, seed: int = 0) -> Any:
+        """An empty bounded summary of current data for this fitted detector (its kinds and
+        reference bins): see :mod:`mlaudit.stats.drift_stream`."""
+        from mlaudit.stats.drift_stream import current_accumulator
+
+        return current_accumulator(self, limit=limit, seed=seed)
+
+    def _plan(self, names: Sequence[str], kinds: Mapping[str, ColumnKind]) -> dict[str, tuple[str, float]]:
+        """Each compared column's (test, threshold), with the options checked against ``kinds``."""
+        tests, thresholds = dict(self.tests or {}), dict(self.thresholds or {})
+        for name in list(tests) + list(thresholds):
+            if name not in names:
+                raise InputError(
+                    "a test or threshold names a column that is not compared",
+                    column=name,
+                    hint=f"compared columns are: {', '.join(names)}",
+                )
+        plan = {}
+        for name in names:
+            kind = kinds[name]
+            test = tests.get(name, _DEFAULT_TEST.get(kind, "skipped"))
+            _check_test(name, kind, test)
+            plan[name] = (test, float(thresholds.get(name, DEFAULT_THRESHOLDS.get(test, math.inf))))
+        return plan
+
+    def _fitted(
+        self, kinds: Mapping[str, ColumnKind], names: Sequence[str], fitted: Sequence[_Fitted], rows: int
+    ) -> None:
+        self.kinds_: dict[str, ColumnKind] = {name: kinds[name] for name in names}
+        self.columns_: tuple[str, ...] = tuple(names)
+        self.references_: dict[str, _Fitted] = dict(zip(names, fitted, strict=True))
+        self.reference_rows_: int = rows
+        self.profile_ = None
+        self.multivariate_ = None
+
+    def _report(
+        self, raw: list[ColumnDrift], rows: int, multivariate: dict[str, Any] | None = None
+    ) -> DriftReport:
+        return DriftReport(
+            reference_rows=self.reference_rows_,
+            current_rows=rows,
+            columns=tuple(_decide(raw, self.alpha, self.correction)),
+            multivariate=multivariate,
+            alpha=self.alpha,
+            correction=self.correction,
+            dataset_threshold=self.dataset_threshold,
+        )
 
     def _check_options(self) -> None:
         if not 0 < self.alpha < 1:
@@ -302,6 +345,10 @@ class DriftDetector:
                 "this DriftDetector is not fitted yet",
                 hint="call fit(reference) before compare(current)",
             )
+        if is_spark_frame(current):
+            from mlaudit.engines import spark
+
+            return spark.compare(self, current)
         table = to_table(current)
         _require_columns(table, list(self.columns_), "current")
 
@@ -309,21 +356,12 @@ class DriftDetector:
             return _compare_column(name, self.references_[name], table.column(name))
 
         raw = _map(one, list(self.columns_), table.num_rows * len(self.columns_))
-        columns = _decide(raw, self.alpha, self.correction)
         multivariate = None
         if self.multivariate_ is not None:
             from mlaudit.stats.multivariate import compare_multivariate
 
             multivariate = compare_multivariate(self.multivariate_, table.select(list(self.columns_)))
-        return DriftReport(
-            reference_rows=self.reference_rows_,
-            current_rows=table.num_rows,
-            columns=tuple(columns),
-            multivariate=multivariate,
-            alpha=self.alpha,
-            correction=self.correction,
-            dataset_threshold=self.dataset_threshold,
-        )
+        return self._report(raw, table.num_rows, multivariate)
 
 
 def drift(reference: TableLike, current: TableLike, **kwargs: Any) -> DriftReport:
@@ -348,8 +386,7 @@ def _fit_column(
     sample_size: int,
 ) -> _Fitted:
     if kind == "text":
-        reason = "text column: not tested for drift (set its kind to categorical to compare values)"
-        return _Fitted(kind, "skipped", threshold, {"rows": len(column)}, None, reason)
+        return _Fitted(kind, "skipped", threshold, {"rows": len(column)}, None, TEXT_SKIP)
     if kind in _NUMERIC_KINDS:
         values, counts = _numeric(column, kind, name)
         return _Fitted(kind, test, threshold, counts, numeric_reference(values, sample_size=sample_size))
@@ -358,36 +395,68 @@ def _fit_column(
 
 
 def _compare_column(name: str, ref: _Fitted, column: pa.ChunkedArray) -> ColumnDrift:
-    def skipped(reason: str, counts: dict[str, int]) -> ColumnDrift:
-        details = {"reason": reason, "reference": ref.counts, "current": counts}
-        return ColumnDrift(
-            name, ref.kind, "skipped", None, None, None, None, None, ref.threshold, False, details
-        )
-
     if ref.skip is not None or ref.state is None:
-        return skipped(ref.skip or "nothing fitted", {"rows": len(column)})
-    outcome: Outcome
+        return skipped_column(name, ref, {"rows": len(column)})
     if isinstance(ref.state, NumericReference):
         values, counts = _numeric(column, ref.kind, name)
-        if ref.state.count == 0:
-            return skipped("the reference has no finite values in this column", counts)
-        if values.size == 0:
-            return skipped("the current data has no finite values in this column", counts)
-        values = np.sort(values)
-        pair = NumericPair(ref.state, values)
-        outcome = NUMERIC_TESTS[ref.test](pair)
-        details: dict[str, Any] = {
-            "reference_sample": ref.state.sample.size,
-            "reference_sampled": ref.state.sampled,
-        }
-    else:
-        categories, cat_counts, counts = _categorical(column, name)
-        if ref.state.count == 0:
-            return skipped("the reference has no values in this column (all null)", counts)
-        if sum(cat_counts) == 0:
-            return skipped("the current data has no values in this column", counts)
-        outcome = CATEGORICAL_TESTS[ref.test](CategoricalPair(ref.state, categories, np.asarray(cat_counts)))
-        details = {}
+        return compare_numeric(name, ref, np.sort(values), counts)
+    categories, cat_counts, counts = _categorical(column, name)
+    return compare_categories(name, ref, categories, cat_counts, counts)
+
+
+def skipped_column(name: str, ref: _Fitted, counts: dict[str, int], reason: str = "") -> ColumnDrift:
+    """The verdict for a column that could not be tested (``reason``, else the fitted one)."""
+    details = {"reason": reason or ref.skip or "nothing fitted", "reference": ref.counts, "current": counts}
+    return ColumnDrift(name, ref.kind, "skipped", None, None, None, None, None, ref.threshold, False, details)
+
+
+def compare_numeric(
+    name: str,
+    ref: _Fitted,
+    values: np.ndarray,
+    counts: dict[str, int],
+    *,
+    bin_counts: np.ndarray | None = None,
+    details: dict[str, Any] | None = None,
+) -> ColumnDrift:
+    """One numeric column's test on its sorted finite current ``values`` (before correction).
+
+    ``bin_counts`` are exact current counts on the reference's bins when ``values`` is only a
+    sample of them (engines that stream); ``details`` are added to the column's details.
+    """
+    assert isinstance(ref.state, NumericReference)
+    if ref.state.count == 0:
+        return skipped_column(name, ref, counts, "the reference has no finite values in this column")
+    if values.size == 0:
+        return skipped_column(name, ref, counts, "the current data has no finite values in this column")
+    pair = NumericPair(ref.state, values)
+    if bin_counts is not None:
+        pair.__dict__["bin_counts"] = (ref.state.bin_counts, bin_counts)  # exact, not from the sample
+    outcome = NUMERIC_TESTS[ref.test](pair)
+    extra: dict[str, Any] = {
+        "reference_sample": ref.state.sample.size,
+        "reference_sampled": ref.state.sampled,
+        **(details or {}),
+    }
+    return _verdict(name, ref, outcome, extra, counts)
+
+
+def compare_categories(
+    name: str, ref: _Fitted, categories: list[str], cat_counts: list[int], counts: dict[str, int]
+) -> ColumnDrift:
+    """One categorical column's test on its current category counts (before correction)."""
+    assert isinstance(ref.state, CategoricalReference)
+    if ref.state.count == 0:
+        return skipped_column(name, ref, counts, "the reference has no values in this column (all null)")
+    if sum(cat_counts) == 0:
+        return skipped_column(name, ref, counts, "the current data has no values in this column")
+    outcome = CATEGORICAL_TESTS[ref.test](CategoricalPair(ref.state, categories, np.asarray(cat_counts)))
+    return _verdict(name, ref, outcome, {}, counts)
+
+
+def _verdict(
+    name: str, ref: _Fitted, outcome: Outcome, details: dict[str, Any], counts: dict[str, int]
+) -> ColumnDrift:
     details.update(outcome.details)
     details["noise"] = outcome.noise
     details["reference"], details["current"] = ref.counts, counts

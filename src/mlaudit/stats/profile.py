@@ -54,7 +54,7 @@ from datasketches import (
 )
 
 from mlaudit.errors import InputError
-from mlaudit.frames import TableLike, to_table
+from mlaudit.frames import TableLike, is_spark_frame, to_table
 from mlaudit.stats.kinds import (
     ColumnKind,
     check_bins,
@@ -396,6 +396,10 @@ def profile(
     >>> (c.count, c.nan, c.inf, c.mean, c.quantile(1.0))
     (4, 1, 1, 2.0, 3.0)
     """
+    if is_spark_frame(data):  # partitions profiled where they lie, then merged
+        from mlaudit.engines.spark import profile as profile_spark
+
+        return profile_spark(data, kinds=kinds, bins=bins, k=k)
     table = to_table(data)
     names = table.column_names
     if len(set(names)) < len(names):

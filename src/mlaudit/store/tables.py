@@ -28,6 +28,7 @@ __all__ = [
     "artifacts",
     "auth_events",
     "credentials",
+    "dataset_partitions",
     "dataset_versions",
     "datasets",
     "dead_letters",
@@ -53,6 +54,7 @@ __all__ = [
     "monitors",
     "notifications",
     "oversight_records",
+    "partitioned_datasets",
     "policy_exceptions",
     "prediction_batches",
     "results",
@@ -523,4 +525,29 @@ dead_letters = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created", String(32), nullable=False),
+)
+# Partitioned datasets (migration 0008): one layout per name, one row per partition revision.
+partitioned_datasets = Table(
+    "partitioned_datasets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("time_column", Text, nullable=False),
+    Column("every", String(8), nullable=False),
+    Column("layout", String(71), nullable=False),
+    *_who(),
+)
+dataset_partitions = Table(
+    "dataset_partitions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("dataset", String(200), nullable=False, index=True),
+    Column("start", String(32), nullable=False),
+    Column("end", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("profile", String(71), nullable=False),
+    Column("fingerprint", String(71), nullable=False),
+    Column("layout", String(71), nullable=False),
+    *_who(),
+    UniqueConstraint("dataset", "start", "revision", name="uq_dataset_partition"),
 )
