@@ -21,6 +21,7 @@ Python workers included) every 100 ms for the peak. whylogs runs in its own venv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -120,10 +121,8 @@ def _tree_rss(proc: object) -> int:
     assert isinstance(proc, psutil.Process)
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -161,13 +160,17 @@ def cases(data: Path, rows: int, tools: list[str], batch_rows: int) -> list[Run]
     for tool in tools:
         if tool == "whylogs":
             if not WHYLOGS.exists():
-                runs.append(Run("whylogs", "profile", rows, 0, 0, False, "bench/setup_peers.sh whylogs first"))
+                runs.append(
+                    Run("whylogs", "profile", rows, 0, 0, False, "bench/setup_peers.sh whylogs first")
+                )
                 continue
             argv = [str(WHYLOGS), str(HERE / "runners" / "whylogs_profile.py"), str(cur), str(batch_rows)]
             runs.append(timed("whylogs", "profile", rows, argv))
             continue
         extra = spark if tool == "spark" else stream
-        runs.append(timed(tool, "profile", rows, [str(MLAUDIT), "data", "profile", str(cur), "--json", *extra]))
+        runs.append(
+            timed(tool, "profile", rows, [str(MLAUDIT), "data", "profile", str(cur), "--json", *extra])
+        )
         runs.append(timed(tool, "drift", rows, [str(MLAUDIT), "drift", str(ref), str(cur), "--json", *extra]))
     return runs
 
@@ -213,6 +216,7 @@ def main() -> None:
     r.add_argument("--sizes", default="1000000,10000000,100000000")
     r.add_argument("--tools", default="streaming,spark,whylogs")
     r.add_argument("--batch-rows", type=int, default=1_000_000)
+    r.add_argument("--whylogs-max-rows", type=int, default=1_000_000, help="whylogs is slow: skip it above")
     r.add_argument("--out", type=Path)
     a = ap.parse_args()
     if a.cmd == "generate":
@@ -222,7 +226,8 @@ def main() -> None:
     runs: list[Run] = []
     for size in (int(s) for s in a.sizes.split(",")):
         generate(a.data, size, drift=True, seed=2)
-        runs.extend(cases(a.data, size, a.tools.split(","), a.batch_rows))
+        tools = [t for t in a.tools.split(",") if t != "whylogs" or size <= a.whylogs_max_rows]
+        runs.extend(cases(a.data, size, tools, a.batch_rows))
     text = report(runs, "python bench/scale.py " + " ".join(sys.argv[1:]))
     print(text)
     if a.out:

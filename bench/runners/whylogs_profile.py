@@ -12,13 +12,13 @@ import os
 
 os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")  # no usage telemetry (no network here)
 
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import json
+import sys
+import time
+import warnings
 
-import pyarrow.parquet as pq  # noqa: E402
-import whylogs as why  # noqa: E402
+import pyarrow.parquet as pq
+import whylogs as why
 
 warnings.filterwarnings("ignore")
 

@@ -143,3 +143,22 @@ def test_drift_streamed_equals_in_memory(
     approx = json.loads(capsys.readouterr().out)
     x = next(c for c in approx["columns"] if c["name"] == "x")
     assert "uniform sample" in x["details"]["approximate"]["note"]
+
+
+def test_drift_past_the_exact_limit_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(3)
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pq.write_table(pa.table({"x": rng.normal(0, 1, 5_000), "c": rng.choice(list("ab"), 5_000)}), ref)
+    pq.write_table(pa.table({"x": rng.normal(1, 1, 5_000), "c": rng.choice(list("ab"), 5_000)}), cur)
+    md, html = tmp_path / "drift.md", tmp_path / "drift.html"
+    argv = ["drift", str(ref), str(cur), "--exact-limit", "500", "--md", str(md), "--html", str(html)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "x: approximate — ks ran on a uniform sample of 500 of the 5,000 finite values" in printed
+    assert "c: approximate" not in printed  # category counts are exact
+    assert "## Approximations" in md.read_text() and "uniform sample of 500" in md.read_text()
+    assert "Approximate: ks ran on a uniform sample of 500" in html.read_text()
+    assert main(["drift", str(ref), str(cur), "--json", "--exact-limit", "500"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    x = next(c for c in doc["columns"] if c["name"] == "x")
+    assert x["drifted"] and x["details"]["approximate"]["sample"] == 500

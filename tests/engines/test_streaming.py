@@ -287,3 +287,11 @@ def test_range_narrower_than_the_float_spacing() -> None:
     assert not (np.diff(b.histogram.edges) > 0).all()
     # m2 is ~1e34 x float spacing here: only the exact fields are comparable
     assert (a.histogram, a.count, a.min, a.max, a.valid) == (b.histogram, b.count, b.min, b.max, b.valid)
+
+
+def test_worker_processes_give_the_same_profile() -> None:
+    table = pa.concat_tables([nasty_table(3000, seed=s) for s in range(40)])  # 120,000 rows
+    batches = table.to_batches(max_chunksize=9_000)
+    in_processes = profile_batches(lambda: iter(batches), workers=2, one_pass_rows=0)
+    assert_same(in_processes, profile(table))
+    assert_same(in_processes, profile_batches(lambda: iter(batches), workers=1, one_pass_rows=0))

@@ -168,6 +168,10 @@ def _compare(
     from mlaudit.config import get_settings
 
     limit = exact_limit if exact_limit is not None else get_settings().exact_limit
+    if engine == "spark" and exact_limit is None:
+        from mlaudit.engines.spark import EXACT_LIMIT
+
+        limit = min(limit, EXACT_LIMIT)
     if detector.multivariate:  # needs the rows: the in-memory path
         from mlaudit.data.sources import read
         from mlaudit.report import current_profile
@@ -253,9 +257,19 @@ def _print_table(report: DriftReport) -> None:
     share = f"{len(report.drifted_columns)}/{len(report.columns)} columns drifted"
     verdict = "dataset drift" if report.dataset_drift else "no dataset drift"
     out.print(f"{share} ({report.share_drifted:.0%}); {verdict}")
+    approximate = [c for c in report.columns if isinstance(c.details.get("approximate"), dict)]
     for c in report.columns:
         if c.skipped:
             out.print(f"  {c.name}: skipped — {c.details.get('reason', '')}")
+        elif c in approximate and len(approximate) <= 3:
+            note = c.details["approximate"].get("note", "")
+            out.print(f"  {c.name}: approximate — {note} (--exact-limit to raise)")
+    if len(approximate) > 3:
+        sample = max(c.details["approximate"].get("sample", 0) for c in approximate)
+        out.print(
+            f"  approximate in {len(approximate)} columns: value tests ran on a uniform sample of "
+            f"{sample:,} values per column, binned and category counts are exact (--exact-limit to raise)"
+        )
     if report.multivariate:
         for name, res in report.multivariate.items():
             state = "skipped" if "skipped" in res else ("drifted" if res.get("drifted") else "clean")

@@ -30,8 +30,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
-from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -56,9 +56,22 @@ if TYPE_CHECKING:
     from mlaudit.checks.suite import CheckReport
     from mlaudit.stats.drift import DriftDetector, DriftReport
 
-__all__ = ["arrow_schema", "check", "compare", "fit", "infer_kinds_spark", "profile", "read", "session"]
+__all__ = [
+    "EXACT_LIMIT",
+    "arrow_schema",
+    "check",
+    "compare",
+    "fit",
+    "infer_kinds_spark",
+    "profile",
+    "read",
+    "session",
+]
 
 _RANGED = ("numeric", "datetime")
+# Drift summaries cross the JVM one column at a time; 100,000 values (1.6 MB) per column keep
+# them well inside a default 1 GiB driver heap (1,000,000 per column hung it on 17 columns).
+EXACT_LIMIT = 100_000
 _BATCH_ROWS = 65_536  # Arrow batches (10,000 rows each from Spark) are profiled in groups this big
 
 
@@ -96,6 +109,13 @@ def session(master: str | None = None, *, app_name: str = "mlaudit") -> Any:
     builder = SparkSession.builder.master(master).appName(app_name)
     builder = builder.config("spark.sql.session.timeZone", "UTC")
     builder = builder.config("spark.ui.showConsoleProgress", "false")  # no bars over CLI output
+    if local:  # a new local JVM logs errors only (a cluster keeps its own logging)
+        log4j = Path(__file__).with_name("log4j2.properties").as_uri()
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j}")
+    # pyspark 4 warns on every mapInArrow that pandas 3 is untested; the engine uses no pandas
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     if local:
         builder = builder.config("spark.ui.enabled", "false")
     try:
@@ -244,7 +264,7 @@ def check(df: Any, rules: Any, *, examples: int = 5) -> CheckReport:
     return check_rules(df, rules, examples=examples)
 
 
-def fit(df: Any, detector: DriftDetector, *, limit: int = 1_000_000) -> DriftDetector:
+def fit(df: Any, detector: DriftDetector, *, limit: int = EXACT_LIMIT) -> DriftDetector:
     """Fit ``detector`` on a Spark DataFrame (the reference); returns ``detector``.
 
     Equal to ``detector.fit(rows)`` while every column has at most ``limit`` finite values;
@@ -272,7 +292,7 @@ def fit(df: Any, detector: DriftDetector, *, limit: int = 1_000_000) -> DriftDet
     return detector
 
 
-def compare(detector: DriftDetector, df: Any, *, limit: int = 1_000_000) -> DriftReport:
+def compare(detector: DriftDetector, df: Any, *, limit: int = EXACT_LIMIT) -> DriftReport:
     """Compare a Spark DataFrame (the current data) with a fitted ``detector``.
 
     >>> compare(fit(reference_df, DriftDetector()), current_df).drifted_columns  # doctest: +SKIP
@@ -448,22 +468,30 @@ def _accumulate(df: Any, make: Any) -> Any:
         acc = make(context.partitionId() if context is not None else 0)
         for batch in batches:
             acc.update(batch)
-        yield pa.RecordBatch.from_pydict({"state": [acc.to_bytes()]})
+        # one row per column: a message carries one column's sample (at most `limit` values)
+        names, states = zip(*((n, part.to_bytes()) for n, part in acc.split()), strict=True)
+        yield pa.RecordBatch.from_pydict({"name": list(names), "state": list(states)})
 
     def merge(a: bytes, b: bytes) -> bytes:
         return DriftAccumulator.from_bytes(a).merge(DriftAccumulator.from_bytes(b)).to_bytes()
 
-    # merged in a tree on the executors: the driver holds a few states, not one per partition
-    frame = df.mapInArrow(partition, "state binary")
+    def joined(parts: list[tuple[str, bytes]]) -> Any:
+        if not parts:
+            return make(0)
+        order = {name: i for i, name in enumerate(make(0).kinds)}
+        ranked = sorted(parts, key=lambda p: order[p[0]])
+        return DriftAccumulator.joined([DriftAccumulator.from_bytes(b) for _, b in ranked])
+
+    # merged per column on the executors: the driver receives one merged state per column
+    frame = df.mapInArrow(partition, "name string, state binary")
     try:
-        states = frame.rdd.map(lambda row: bytes(row[0]))
+        states = frame.rdd.map(lambda row: (row[0], bytes(row[1])))
     except (AttributeError, NotImplementedError):  # Spark Connect has no RDDs: merge here
-        parts = [bytes(data) for (data,) in _run(frame)]
-        return DriftAccumulator.from_bytes(reduce(merge, parts)) if parts else make(0)
+        by_name: dict[str, bytes] = {}
+        for name, data in _run(frame):
+            by_name[name] = merge(by_name[name], bytes(data)) if name in by_name else bytes(data)
+        return joined(list(by_name.items()))
     try:
-        merged = states.treeReduce(merge, depth=2)
-    except ValueError:  # no partitions at all
-        return make(0)
+        return joined(states.reduceByKey(merge).collect())
     except Exception as exc:  # Py4JJavaError / PythonException from a worker
         _raise_from_spark(exc)
-    return DriftAccumulator.from_bytes(merged)

@@ -437,6 +437,9 @@ def _details_notes(c: ColumnDrift) -> str:
     if gone:
         shown = ", ".join(esc_short(str(k), 24) for k in gone[:8])
         notes.append(f"Categories absent from the current data: {shown}.")
+    approx = c.details.get("approximate")
+    if isinstance(approx, dict) and approx.get("note"):
+        notes.append(f"Approximate: {esc(str(approx['note']))} (raise --exact-limit for an exact test).")
     if c.details.get("reference_sampled"):
         notes.append(
             f"Reference sampled to {fmt_int(c.details.get('reference_sample'))} values for the test."

@@ -298,6 +298,13 @@ def _drift(doc: Doc) -> str:
             [False, False, False, True, True, True, False, True],
         )
     )
+    approx = [c for c in cols if isinstance(c.get("details"), Mapping) and c["details"].get("approximate")]
+    if approx:
+        out += ["", "## Approximations", ""]
+        for c in approx:
+            info = c["details"]["approximate"]
+            note = info.get("note") if isinstance(info, Mapping) else ""
+            out.append(f"- {cell(c.get('name'))}: {cell(note or 'approximate')}")
     multi = doc.get("multivariate")
     if isinstance(multi, Mapping) and multi:
         out += ["", "## Multivariate", ""]

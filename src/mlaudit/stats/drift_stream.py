@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import struct
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -204,6 +204,32 @@ class DriftAccumulator:
             if a.bins is not None and b.bins is not None:
                 col.bins = a.bins + b.bins
             col.categories = a.categories + b.categories
+        return out
+
+    def split(self) -> list[tuple[str, DriftAccumulator]]:
+        """One single-column summary per column (arrays shared): engines merge columns apart,
+        so no one message carries every column's sample."""
+        out = []
+        for name, col in self.columns.items():
+            edges = {name: self.edges[name]} if name in self.edges else None
+            part = DriftAccumulator({name: col.kind}, limit=self.limit, seed=self.seed, edges=edges)
+            part.rows, part.columns[name] = self.rows, col
+            out.append((name, part))
+        return out
+
+    @classmethod
+    def joined(cls, parts: Sequence[DriftAccumulator]) -> DriftAccumulator:
+        """The summary of all columns of single-column ``parts`` (the inverse of :meth:`split`)."""
+        if not parts:
+            raise InputError("no column summaries to join")
+        kinds = {name: kind for part in parts for name, kind in part.kinds.items()}
+        edges = {name: e for part in parts for name, e in part.edges.items()}
+        out = cls(kinds, limit=parts[0].limit, seed=parts[0].seed, edges=edges)
+        out.rows = parts[0].rows
+        for part in parts:
+            if part.rows != out.rows or part.limit != out.limit:
+                raise InputError("cannot join column summaries of different rows or limits")
+            out.columns.update(part.columns)
         return out
 
     # ------------------------------------------------------------------ bytes
