@@ -40,6 +40,7 @@ MLAUDIT = ROOT / ".venv" / "bin" / "mlaudit"
 WHYLOGS = HERE / ".venv-whylogs" / "bin" / "python"
 CHUNK = 1_000_000
 CORES = os.cpu_count() or 1
+LOG: Path | None = None  # --log: every finished run is appended here as one JSON line
 DRIFTED = ("f00", "f07", "i1", "cat_b")
 CITIES = [f"city-{i:03d}" for i in range(120)]
 PRODUCTS = [f"sku-{i:05d}" for i in range(5_000)]
@@ -149,6 +150,9 @@ def timed(tool: str, task: str, rows: int, argv: list[str], env: dict[str, str] 
             note += f"; sampled tests in {len(approx)} columns"
     run = Run(tool, task, rows, seconds, peak / 2**30, ok, note)
     print(json.dumps(run.__dict__), file=sys.stderr, flush=True)
+    if LOG is not None:
+        with LOG.open("a") as fh:
+            fh.write(json.dumps(run.__dict__) + "\n")
     return run
 
 
@@ -218,16 +222,36 @@ def main() -> None:
     r.add_argument("--batch-rows", type=int, default=1_000_000)
     r.add_argument("--whylogs-max-rows", type=int, default=1_000_000, help="whylogs is slow: skip it above")
     r.add_argument("--out", type=Path)
+    r.add_argument("--order", choices=["size", "tool"], default="size", help="tool: every size per tool")
+    r.add_argument("--log", type=Path, help="append each finished run here (JSON lines)")
+    rep = sub.add_parser("report", help="the Markdown table of the runs in a --log file")
+    rep.add_argument("log", type=Path)
+    rep.add_argument("--command", default="python bench/scale.py run ...")
+    rep.add_argument("--out", type=Path)
     a = ap.parse_args()
+    if a.cmd == "report":
+        done = [Run(**json.loads(line)) for line in a.log.read_text().splitlines() if line.strip()]
+        text = report(done, a.command)
+        print(text)
+        if a.out:
+            a.out.write_text(text)
+        return
+    global LOG
+    LOG = getattr(a, "log", None)
     if a.cmd == "generate":
         generate(a.out, 1_000_000, drift=False, seed=1)
         generate(a.out, a.rows, drift=True, seed=2)
         return
     runs: list[Run] = []
-    for size in (int(s) for s in a.sizes.split(",")):
+    sizes = [int(s) for s in a.sizes.split(",")]
+    for size in sizes:
         generate(a.data, size, drift=True, seed=2)
-        tools = [t for t in a.tools.split(",") if t != "whylogs" or size <= a.whylogs_max_rows]
-        runs.extend(cases(a.data, size, tools, a.batch_rows))
+    plan = [(size, tool) for size in sizes for tool in a.tools.split(",")]
+    if a.order == "tool":
+        plan = [(size, tool) for tool in a.tools.split(",") for size in sizes]
+    for size, tool in plan:
+        if tool != "whylogs" or size <= a.whylogs_max_rows:
+            runs.extend(cases(a.data, size, [tool], a.batch_rows))
     text = report(runs, "python bench/scale.py " + " ".join(sys.argv[1:]))
     print(text)
     if a.out:

@@ -72,7 +72,7 @@ _RANGED = ("numeric", "datetime")
 # Drift summaries cross the JVM one column at a time; 100,000 values (1.6 MB) per column keep
 # them well inside a default 1 GiB driver heap (1,000,000 per column hung it on 17 columns).
 EXACT_LIMIT = 100_000
-_BATCH_ROWS = 65_536  # Arrow batches (10,000 rows each from Spark) are profiled in groups this big
+_BATCH_ROWS = 262_144  # Arrow batches (10,000 rows each from Spark) are profiled in groups this big
 
 
 def _pyspark() -> Any:

@@ -96,7 +96,8 @@ def profile_batches(
     pass (over ``open_columns(names)`` when given: a columnar source reads only those columns).
     A source of at most ``one_pass_rows`` rows (at most 100,000) is profiled in memory at once.
     ``workers`` > 1 (``None``: one per core) profiles batches in that many processes while this
-    one reads and merges; at most two batches per worker are in flight, so memory stays bounded.
+    one reads and merges; at most one batch per worker (plus one) is in flight, so memory stays
+    bounded.
 
     >>> import pyarrow as pa
     >>> t = pa.table({"c": ["a", "b", "a"]})
@@ -129,7 +130,7 @@ def profile_batches(
     pool = _pool(workers) if rest is not None else None
     try:
         batches = (_conform(b, schema) for b in _chain(head, rest))
-        parts = _profiled(pool, _workers(workers), batches, resolved, given, k)
+        parts = _profiled(pool, _workers(workers), batches, resolved, given, k, list(tight))
         for batch, part in parts:
             for name, e in tight.items():
                 values = numeric_values(batch.column(name), resolved[name], name)
@@ -336,23 +337,26 @@ def _profiled(
     kinds: Mapping[str, ColumnKind],
     bins: Mapping[str, np.ndarray],
     k: int,
+    keep: Sequence[str],
 ) -> Iterator[tuple[pa.RecordBatch, Profile]]:
-    """Each batch with its profile, in order; in ``pool``'s processes when there is one, with at
-    most two batches per worker in flight."""
+    """Each batch's ``keep`` columns (same rows) with the batch's profile, in order; in
+    ``pool``'s processes when there is one, with at most ``workers + 1`` batches in flight and
+    only the ``keep`` columns held here meanwhile."""
     if pool is None:
         for batch in batches:
-            yield batch, profile(batch, kinds=kinds, bins=bins, k=k)
+            yield batch.select(list(keep)), profile(batch, kinds=kinds, bins=bins, k=k)
         return
-    window = 2 * workers
     pending: deque[tuple[pa.RecordBatch, Future[bytes]]] = deque()
     for batch in batches:
-        pending.append((batch, pool.submit(_profile_part, batch, dict(kinds), dict(bins), k)))
-        if len(pending) >= window:
-            done, future = pending.popleft()
-            yield done, Profile.from_bytes(future.result())
+        future = pool.submit(_profile_part, batch, dict(kinds), dict(bins), k)
+        pending.append((batch.select(list(keep)), future))
+        del batch
+        if len(pending) > workers:
+            kept, done = pending.popleft()
+            yield kept, Profile.from_bytes(done.result())
     while pending:
-        done, future = pending.popleft()
-        yield done, Profile.from_bytes(future.result())
+        kept, done = pending.popleft()
+        yield kept, Profile.from_bytes(done.result())
 
 
 def _opener(source: str | os.PathLike[str], batch_rows: int, options: Mapping[str, Any]) -> BatchOpener:
