@@ -30,6 +30,8 @@ def _client() -> Any:
         raise InputError("reading MQTT needs the `paho-mqtt` package (2.x)", hint=EXTRA_HINT) from exc
     return mqtt
 
+_SUBSCRIBE_WAIT = 30.0  # seconds to wait for CONNACK + SUBACK
+
 
 class MqttSource:
     dedupe_ids = True
@@ -71,11 +73,12 @@ class MqttSource:
         except OSError as exc:
             raise BrokerUnavailable(f"mqtt {self.name}: {exc}") from exc
         self._client.loop_start()
-        deadline = time.monotonic() + 10
+        # 30 s: on a loaded machine a restarted consumer's CONNACK/SUBACK took over 10 s (CI)
+        deadline = time.monotonic() + _SUBSCRIBE_WAIT
         while not self._connected:
             if time.monotonic() > deadline:
                 self.close()
-                raise BrokerUnavailable(f"mqtt {self.name}: not subscribed after 10 s")
+                raise BrokerUnavailable(f"mqtt {self.name}: not subscribed after {_SUBSCRIBE_WAIT:.0f} s")
             time.sleep(0.01)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
